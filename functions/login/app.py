@@ -1,0 +1,57 @@
+"""Sessions and password resets: POST/DELETE /sessions, POST /password-resets[/confirmations]."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from exam_results.api_models import (
+    AcceptedResponse,
+    IdNumberRequest,
+    LoginRequest,
+    LoginResponse,
+    MessageResponse,
+    PasswordResetConfirmation,
+)
+from exam_results.http import handle, json_response, make_resolver, no_content
+from exam_results.observability import logger, metrics
+from exam_results.usecases import accounts
+from exam_results.wiring import deps
+
+app = make_resolver()
+
+RESET_ACCEPTED = AcceptedResponse(
+    message="If this ID Number is registered, we have sent an email with a link to reset the password."
+)
+
+
+@app.post("/sessions", responses={200: {"model": LoginResponse}})
+def log_in(body: Annotated[LoginRequest, Body()]) -> Response[str]:
+    return json_response(200, accounts.login(deps(), body))
+
+
+@app.delete("/sessions/current", responses={204: {"description": "Logged out"}})
+def log_out() -> Response[str]:
+    principal = accounts.authenticate(deps(), app.current_event.headers.get("Authorization"))
+    accounts.logout(deps(), principal)
+    return no_content()
+
+
+@app.post("/password-resets", responses={202: {"model": AcceptedResponse}})
+def request_reset(body: Annotated[IdNumberRequest, Body()]) -> Response[str]:
+    accounts.request_password_reset(deps(), body.id_number)
+    return json_response(202, RESET_ACCEPTED)
+
+
+@app.post("/password-resets/confirmations", responses={200: {"model": MessageResponse}})
+def confirm_reset(body: Annotated[PasswordResetConfirmation, Body()]) -> Response[str]:
+    accounts.confirm_password_reset(deps(), body)
+    return json_response(200, MessageResponse(message="Your password has been changed. Please log in."))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return handle(app, event, context)

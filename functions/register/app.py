@@ -1,0 +1,49 @@
+"""Registration: POST /registrations, /registrations/confirmations, /registrations/confirmations/resend."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from exam_results.api_models import (
+    AcceptedResponse,
+    ConfirmationResponse,
+    IdNumberRequest,
+    RegistrationRequest,
+    RegistrationResponse,
+    TokenRequest,
+)
+from exam_results.http import handle, json_response, make_resolver
+from exam_results.observability import logger, metrics
+from exam_results.usecases import accounts
+from exam_results.wiring import deps
+
+app = make_resolver()
+
+RESEND_ACCEPTED = AcceptedResponse(
+    message="If this ID Number has an unconfirmed account, we have sent a new confirmation email."
+)
+
+
+@app.post("/registrations", responses={201: {"model": RegistrationResponse}})
+def register(body: Annotated[RegistrationRequest, Body()]) -> Response[str]:
+    return json_response(201, accounts.register(deps(), body))
+
+
+@app.post("/registrations/confirmations", responses={200: {"model": ConfirmationResponse}})
+def confirm(body: Annotated[TokenRequest, Body()]) -> Response[str]:
+    return json_response(200, accounts.confirm_email(deps(), body.token))
+
+
+@app.post("/registrations/confirmations/resend", responses={202: {"model": AcceptedResponse}})
+def resend(body: Annotated[IdNumberRequest, Body()]) -> Response[str]:
+    accounts.resend_confirmation(deps(), body.id_number)
+    return json_response(202, RESEND_ACCEPTED)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return handle(app, event, context)

@@ -1,0 +1,89 @@
+"""Attempt limits (SPEC §4), the one home of the lockout rules.
+
+* Login: the 4th wrong password for an ID Number locks it for 30 minutes from that failure.
+* Secret Number: the 5th wrong secret for an ID Number (registration and verification share
+  the counter) locks both routes for 30 minutes.
+
+Unknown ID Numbers are counted exactly like known ones. An attempt is *reserved* (counted)
+before the password or secret is checked, with an atomic conditional update, so concurrent
+attempts can never check more than ``threshold`` times before the lock: the attempt that draws
+number n > threshold is refused without checking. A right answer gives the reservation back
+(login: clears the record; secret: takes the one attempt back). Attempts while locked are
+refused without touching the record, so they never extend the lock. The record expires
+``window`` seconds after the last failure; expiry is checked on every read, since DynamoDB TTL
+deletes late.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from exam_results.errors import ConcurrentUpdate, Locked, TooManyAttempts
+from exam_results.repositories.auth import AuthRepository
+
+WINDOW_SECONDS = 30 * 60
+
+
+@dataclass(frozen=True)
+class AttemptPolicy:
+    scope: str
+    threshold: int  # the failure with this number locks
+    window: int
+    error: type[TooManyAttempts]
+
+
+LOGIN = AttemptPolicy(scope="LOGIN", threshold=4, window=WINDOW_SECONDS, error=Locked)
+SECRET = AttemptPolicy(
+    scope="SECRET", threshold=5, window=WINDOW_SECONDS, error=TooManyAttempts
+)
+
+
+@dataclass(frozen=True)
+class Reservation:
+    pk: str
+    number: int
+
+
+class AttemptLimiter:
+    def __init__(self, repo: AuthRepository, policy: AttemptPolicy) -> None:
+        self.repo = repo
+        self.policy = policy
+
+    def reserve(self, id_number: str) -> Reservation:
+        """Count this attempt before checking it; raise the policy's error while locked."""
+        pk = self.repo.attempts_pk(self.policy.scope, id_number)
+        for _ in range(5):
+            now = time.time()
+            expires_at = math.ceil(now) + self.policy.window
+            number = self.repo.add_attempt(pk, now, expires_at)
+            if number is None:
+                record = self.repo.get_attempts(pk)
+                locked_until = float((record or {}).get("locked_until", 0))
+                if locked_until > now:
+                    raise self.policy.error(math.ceil(locked_until - now))
+                old = record.get("expires_at") if record else None
+                if record and float(old or 0) > now:
+                    continue  # changed under us: count again
+                if not self.repo.restart_attempts(pk, old, expires_at):
+                    continue
+                number = 1
+            if number > self.policy.threshold:
+                # Concurrent attempts beyond the limit are refused without being checked.
+                raise self.policy.error(self.policy.window)
+            return Reservation(pk=pk, number=number)
+        raise ConcurrentUpdate(pk)
+
+    def failed(self, reservation: Reservation) -> None:
+        """The attempt was wrong: lock if it was the last one allowed."""
+        if reservation.number >= self.policy.threshold:
+            until = math.ceil(time.time()) + self.policy.window
+            self.repo.lock(reservation.pk, until)
+            raise self.policy.error(self.policy.window)
+
+    def clear(self, id_number: str) -> None:
+        self.repo.clear(self.repo.attempts_pk(self.policy.scope, id_number))
+
+    def give_back(self, reservation: Reservation) -> None:
+        self.repo.undo_attempt(reservation.pk)

@@ -1,0 +1,76 @@
+"""Domain records kept in DynamoDB, as typed models."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Format = Literal["PB", "CB"]
+SessionStatus = Literal["open", "released"]
+TokenKind = Literal["session", "confirm", "reset"]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class Entry(_Record):
+    """One candidate in one exam session, from the exam board's entries file."""
+
+    id_number: str
+    session_id: str
+    secret_hash: str
+    candidate_number: str
+    candidate_name: str
+    date_of_birth: date
+    centre_number: str
+    centre_name: str
+
+
+class Account(_Record):
+    id_number: str
+    email: str
+    password_hash: str
+    terms_accepted_at: datetime
+    newsletter_opt_in: bool = False
+    newsletter_changed_at: datetime | None = None
+    email_confirmed_at: datetime | None = None
+    created_at: datetime
+    # Sessions issued before this instant are void (password reset ends every session).
+    sessions_valid_after: float = 0.0
+
+    @property
+    def email_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
+
+
+class ExamSession(_Record):
+    session_id: str
+    exam_code: str
+    exam_date: date
+    format: Format
+    results_available_by: datetime
+    status: SessionStatus = "open"
+    released_at: datetime | None = None
+
+
+class Result(_Record):
+    id_number: str
+    session_id: str
+    overall_score: int
+    grade: str
+    cefr_level: str | None
+    skills: dict[str, int]
+
+
+class TokenRecord(_Record):
+    token_hash: str
+    kind: TokenKind
+    id_number: str
+    created_at: float
+    expires_at: int
+
+    def live(self, now: float) -> bool:
+        return self.expires_at > now

@@ -1,0 +1,210 @@
+"""Short-lived auth records in the auth table, each with a TTL attribute ``expires_at``.
+
+  token          pk=TOKEN#<sha256 of token>  kind, owner_id, created_at, expires_at
+  attempt count  pk=ATTEMPTS#<scope>#<ID>    attempts, locked_until, expires_at
+  send log       pk=SENDS#<scope>#<ID>       sent (instants), version, expires_at
+
+TTL deletes late, so every reader also compares ``expires_at`` with the clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from exam_results.models import TokenRecord
+from exam_results.repositories import dynamo
+
+OWNER_INDEX = "ByOwner"
+
+
+class AuthRepository:
+    def __init__(self, table: str) -> None:
+        self.table = table
+
+    def _key(self, pk: str) -> dict[str, Any]:
+        return dynamo.item({"pk": pk})
+
+    # -- tokens --
+
+    @staticmethod
+    def _token_pk(token_hash: str) -> str:
+        return f"TOKEN#{token_hash}"
+
+    def put_token_op(self, record: TokenRecord) -> dict[str, Any]:
+        return {
+            "Put": {
+                "TableName": self.table,
+                "Item": dynamo.item(
+                    {
+                        "pk": self._token_pk(record.token_hash),
+                        "kind": record.kind,
+                        "owner_id": record.id_number,
+                        "created_at": record.created_at,
+                        "expires_at": record.expires_at,
+                    }
+                ),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+
+    def put_token(self, record: TokenRecord) -> None:
+        put = self.put_token_op(record)["Put"]
+        dynamo.ddb().put_item(**put)
+
+    def get_token(self, token_hash: str) -> TokenRecord | None:
+        raw = dynamo.ddb().get_item(
+            TableName=self.table, Key=self._key(self._token_pk(token_hash)), ConsistentRead=True
+        ).get("Item")
+        record = dynamo.plain(raw)
+        if not record:
+            return None
+        return TokenRecord(
+            token_hash=token_hash,
+            kind=record["kind"],
+            id_number=record["owner_id"],
+            created_at=record["created_at"],
+            expires_at=record["expires_at"],
+        )
+
+    def consume_token_op(self, token_hash: str) -> dict[str, Any]:
+        """Delete a token only if it is still there: a used token cannot be used again."""
+        return {
+            "Delete": {
+                "TableName": self.table,
+                "Key": self._key(self._token_pk(token_hash)),
+                "ConditionExpression": "attribute_exists(pk)",
+            }
+        }
+
+    def delete_token(self, token_hash: str) -> None:
+        dynamo.ddb().delete_item(TableName=self.table, Key=self._key(self._token_pk(token_hash)))
+
+    def owner_token_keys(self, id_number: str) -> list[str]:
+        return [
+            r["pk"]
+            for r in dynamo.query_all(
+                TableName=self.table,
+                IndexName=OWNER_INDEX,
+                KeyConditionExpression="owner_id = :o",
+                ExpressionAttributeValues=dynamo.values({":o": id_number}),
+            )
+        ]
+
+    def delete_keys(self, pks: Iterable[str]) -> None:
+        batch = [{"DeleteRequest": {"Key": self._key(pk)}} for pk in pks]
+        for start in range(0, len(batch), 25):
+            request = {self.table: batch[start : start + 25]}
+            while request:
+                request = dynamo.ddb().batch_write_item(RequestItems=request).get(
+                    "UnprocessedItems"
+                ) or {}
+
+    def delete_owner_tokens(self, id_number: str) -> None:
+        self.delete_keys(self.owner_token_keys(id_number))
+
+    # -- attempt counters (lockouts) --
+
+    @staticmethod
+    def attempts_pk(scope: str, id_number: str) -> str:
+        return f"ATTEMPTS#{scope}#{id_number}"
+
+    def add_attempt(self, pk: str, now: float, expires_at: int) -> int | None:
+        """Count one attempt on a live, unlocked record (or a new one). None: expired or locked."""
+        try:
+            attrs = dynamo.ddb().update_item(
+                TableName=self.table,
+                Key=self._key(pk),
+                UpdateExpression="SET expires_at = :exp ADD attempts :one",
+                ConditionExpression=(
+                    "attribute_not_exists(pk) OR "
+                    "(expires_at > :now AND (attribute_not_exists(locked_until) OR locked_until <= :now))"
+                ),
+                ExpressionAttributeValues=dynamo.values({":exp": expires_at, ":one": 1, ":now": now}),
+                ReturnValues="UPDATED_NEW",
+            )["Attributes"]
+        except ClientError as exc:
+            if dynamo.is_condition_failure(exc):
+                return None
+            raise
+        return int((dynamo.plain(attrs) or {})["attempts"])
+
+    def get_attempts(self, pk: str) -> dict[str, Any] | None:
+        raw = dynamo.ddb().get_item(TableName=self.table, Key=self._key(pk), ConsistentRead=True)
+        return dynamo.plain(raw.get("Item"))
+
+    def restart_attempts(self, pk: str, old_expires_at: int | None, expires_at: int) -> bool:
+        """Replace an expired record by a fresh one holding one attempt (False: lost a race)."""
+        condition = (
+            "attribute_not_exists(pk)" if old_expires_at is None else "expires_at = :old"
+        )
+        names = {":old": old_expires_at} if old_expires_at is not None else {}
+        try:
+            dynamo.ddb().put_item(
+                TableName=self.table,
+                Item=dynamo.item({"pk": pk, "attempts": 1, "expires_at": expires_at}),
+                ConditionExpression=condition,
+                **({"ExpressionAttributeValues": dynamo.values(names)} if names else {}),
+            )
+        except ClientError as exc:
+            if dynamo.is_condition_failure(exc):
+                return False
+            raise
+        return True
+
+    def lock(self, pk: str, until: int) -> None:
+        dynamo.ddb().update_item(
+            TableName=self.table,
+            Key=self._key(pk),
+            UpdateExpression="SET locked_until = :u, expires_at = :u",
+            ExpressionAttributeValues=dynamo.values({":u": until}),
+        )
+
+    def undo_attempt(self, pk: str) -> None:
+        try:
+            dynamo.ddb().update_item(
+                TableName=self.table,
+                Key=self._key(pk),
+                UpdateExpression="ADD attempts :minus",
+                ConditionExpression="attempts > :zero",
+                ExpressionAttributeValues=dynamo.values({":minus": -1, ":zero": 0}),
+            )
+        except ClientError as exc:
+            if not dynamo.is_condition_failure(exc):
+                raise
+
+    def clear_op(self, pk: str) -> dict[str, Any]:
+        return {"Delete": {"TableName": self.table, "Key": self._key(pk)}}
+
+    def clear(self, pk: str) -> None:
+        dynamo.ddb().delete_item(TableName=self.table, Key=self._key(pk))
+
+    # -- send logs (emails per ID per hour) --
+
+    @staticmethod
+    def sends_pk(scope: str, id_number: str) -> str:
+        return f"SENDS#{scope}#{id_number}"
+
+    def get_sends(self, pk: str) -> tuple[list[float], int]:
+        record = self.get_attempts(pk) or {}
+        return [float(t) for t in record.get("sent", [])], int(record.get("version", 0))
+
+    def put_sends(self, pk: str, sent: list[float], version: int, expires_at: int) -> bool:
+        """Write the send log if nobody else changed it since it was read (False: lost a race)."""
+        condition = "attribute_not_exists(pk) OR version = :v"
+        try:
+            dynamo.ddb().put_item(
+                TableName=self.table,
+                Item=dynamo.item(
+                    {"pk": pk, "sent": sent, "version": version + 1, "expires_at": expires_at}
+                ),
+                ConditionExpression=condition,
+                ExpressionAttributeValues=dynamo.values({":v": version}),
+            )
+        except ClientError as exc:
+            if dynamo.is_condition_failure(exc):
+                return False
+            raise
+        return True

@@ -1,0 +1,166 @@
+"""Entries and accounts in the data table.
+
+Keys (one partition per candidate, so an entry and its account come back in one query):
+  entry    pk=CANDIDATE#<ID>  sk=ENTRY
+  account  pk=CANDIDATE#<ID>  sk=ACCOUNT
+  result   pk=CANDIDATE#<ID>  sk=RESULT#<session_id>
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from exam_results.errors import AlreadyRegistered
+from exam_results.models import Account, Entry
+from exam_results.repositories import dynamo
+
+
+def candidate_pk(id_number: str) -> str:
+    return f"CANDIDATE#{id_number}"
+
+
+ENTRY_SK = "ENTRY"
+ACCOUNT_SK = "ACCOUNT"
+
+
+class CandidateRepository:
+    def __init__(self, table: str) -> None:
+        self.table = table
+
+    def _key(self, id_number: str, sk: str) -> dict[str, Any]:
+        return dynamo.item({"pk": candidate_pk(id_number), "sk": sk})
+
+    def entry_and_account(self, id_number: str) -> tuple[Entry | None, Account | None]:
+        """The entry and the account of an ID Number, in one strongly consistent query."""
+        page = dynamo.ddb().query(
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :e",
+            ExpressionAttributeValues=dynamo.values(
+                {":pk": candidate_pk(id_number), ":a": ACCOUNT_SK, ":e": ENTRY_SK}
+            ),
+            ConsistentRead=True,
+        )
+        entry: Entry | None = None
+        account: Account | None = None
+        for raw in page.get("Items", []):
+            record = dynamo.plain(raw) or {}
+            if record["sk"] == ENTRY_SK:
+                entry = Entry.model_validate(record)
+            elif record["sk"] == ACCOUNT_SK:
+                account = Account.model_validate(record)
+        return entry, account
+
+    def get_account(self, id_number: str) -> Account | None:
+        raw = dynamo.ddb().get_item(
+            TableName=self.table, Key=self._key(id_number, ACCOUNT_SK), ConsistentRead=True
+        ).get("Item")
+        record = dynamo.plain(raw)
+        return Account.model_validate(record) if record else None
+
+    def get_entry(self, id_number: str) -> Entry | None:
+        raw = dynamo.ddb().get_item(
+            TableName=self.table, Key=self._key(id_number, ENTRY_SK), ConsistentRead=True
+        ).get("Item")
+        record = dynamo.plain(raw)
+        return Entry.model_validate(record) if record else None
+
+    def put_entry(self, entry: Entry) -> None:
+        dynamo.ddb().put_item(
+            TableName=self.table,
+            Item=dynamo.item(
+                {"pk": candidate_pk(entry.id_number), "sk": ENTRY_SK, **entry.model_dump(mode="json")}
+            ),
+        )
+
+    # -- transactional operations (combined with token writes by the use cases) --
+
+    def create_account_op(self, account: Account) -> dict[str, Any]:
+        return {
+            "Put": {
+                "TableName": self.table,
+                "Item": dynamo.item(
+                    {
+                        "pk": candidate_pk(account.id_number),
+                        "sk": ACCOUNT_SK,
+                        **account.model_dump(mode="json"),
+                    }
+                ),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+
+    def create_account(self, account: Account, *others: dict[str, Any]) -> None:
+        """Create the account (and anything written with it) only if none exists for the ID."""
+        try:
+            dynamo.transact([self.create_account_op(account), *others])
+        except ClientError as exc:
+            if dynamo.error_code(exc) == "TransactionCanceledException" and (
+                dynamo.cancellation_reasons(exc)[:1] == ["ConditionalCheckFailed"]
+            ):
+                raise AlreadyRegistered() from exc
+            raise
+
+    def confirm_email_op(self, id_number: str, now: datetime) -> dict[str, Any]:
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": self._key(id_number, ACCOUNT_SK),
+                "UpdateExpression": "SET email_confirmed_at = if_not_exists(email_confirmed_at, :now)",
+                "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeValues": dynamo.values({":now": now.isoformat()}),
+            }
+        }
+
+    def set_password_op(self, id_number: str, password_hash: str, now: datetime) -> dict[str, Any]:
+        """New password; the email counts as confirmed; every earlier session ends."""
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": self._key(id_number, ACCOUNT_SK),
+                "UpdateExpression": (
+                    "SET password_hash = :h, sessions_valid_after = :t, "
+                    "email_confirmed_at = if_not_exists(email_confirmed_at, :now)"
+                ),
+                "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeValues": dynamo.values(
+                    {":h": password_hash, ":t": now.timestamp(), ":now": now.isoformat()}
+                ),
+            }
+        }
+
+    def update_password_hash(self, id_number: str, old_hash: str, new_hash: str) -> None:
+        """Upgrade a hash made with older parameters (only if the password did not change)."""
+        try:
+            dynamo.ddb().update_item(
+                TableName=self.table,
+                Key=self._key(id_number, ACCOUNT_SK),
+                UpdateExpression="SET password_hash = :new",
+                ConditionExpression="password_hash = :old",
+                ExpressionAttributeValues=dynamo.values({":new": new_hash, ":old": old_hash}),
+            )
+        except ClientError as exc:
+            if not dynamo.is_condition_failure(exc):
+                raise
+
+    def set_newsletter(self, id_number: str, opt_in: bool, now: datetime) -> Account | None:
+        """Change the opt-in (and when it changed, only if it did); None if the account is gone."""
+        try:
+            attrs = dynamo.ddb().update_item(
+                TableName=self.table,
+                Key=self._key(id_number, ACCOUNT_SK),
+                UpdateExpression="SET newsletter_opt_in = :v, newsletter_changed_at = :now",
+                ConditionExpression="attribute_exists(pk) AND newsletter_opt_in <> :v",
+                ExpressionAttributeValues=dynamo.values({":v": opt_in, ":now": now.isoformat()}),
+                ReturnValues="ALL_NEW",
+            )["Attributes"]
+        except ClientError as exc:
+            if not dynamo.is_condition_failure(exc):
+                raise
+            return self.get_account(id_number)
+        return Account.model_validate(dynamo.plain(attrs))
+
+    def delete_account(self, id_number: str) -> None:
+        dynamo.ddb().delete_item(TableName=self.table, Key=self._key(id_number, ACCOUNT_SK))
