@@ -1,0 +1,644 @@
+/*
+ * Exam Results — shared browser module for the candidate pages.
+ * Plain JavaScript, no dependencies, no build step.
+ *
+ * Load order on every page: config.js, app.js, then the page script (js/<page>.js).
+ *
+ * Exposes window.ER (and window.api as a shortcut for ER.api).
+ *
+ * Rules kept here:
+ *  - API text is only ever written with textContent (never innerHTML).
+ *  - Tokens and passwords are never written to the console.
+ */
+(function (window, document) {
+  'use strict';
+
+  var TOKEN_KEY = 'er_token';          // the bearer token (plain string)
+  var EXPIRES_KEY = 'er_expires_at';   // ISO 8601 instant the token expires
+  var FLASH_KEY = 'er_flash';          // one-shot message shown on the next page
+  var REQUEST_TIMEOUT_MS = 20000;
+
+  var SKILL_ORDER = ['reading', 'use_of_english', 'writing', 'listening', 'speaking'];
+  var SKILL_NAMES = {
+    reading: 'Reading',
+    use_of_english: 'Use of English',
+    writing: 'Writing',
+    listening: 'Listening',
+    speaking: 'Speaking'
+  };
+
+  /* ------------------------------------------------------------------ storage */
+
+  function storageGet(key) {
+    try { return window.sessionStorage.getItem(key); } catch (e) { return null; }
+  }
+  function storageSet(key, value) {
+    try { window.sessionStorage.setItem(key, value); } catch (e) { /* storage unavailable */ }
+  }
+  function storageRemove(key) {
+    try { window.sessionStorage.removeItem(key); } catch (e) { /* storage unavailable */ }
+  }
+
+  /** Returns {token, expires_at} or null when there is no unexpired session. */
+  function getSession() {
+    var raw = storageGet(TOKEN_KEY);
+    if (!raw) { return null; }
+    var token = raw;
+    var expiresAt = storageGet(EXPIRES_KEY);
+    // Also accept a JSON value {token, expires_at} stored under er_token.
+    if (raw.charAt(0) === '{') {
+      try {
+        var parsed = JSON.parse(raw);
+        token = parsed && typeof parsed.token === 'string' ? parsed.token : null;
+        expiresAt = (parsed && parsed.expires_at) || expiresAt;
+      } catch (e) { token = null; }
+    }
+    if (!token) { clearSession(); return null; }
+    if (expiresAt) {
+      var t = Date.parse(expiresAt);
+      if (!isNaN(t) && t <= Date.now()) { clearSession(); return null; }
+    }
+    return { token: token, expires_at: expiresAt || null };
+  }
+
+  function setSession(token, expiresAt) {
+    storageSet(TOKEN_KEY, String(token));
+    if (expiresAt) { storageSet(EXPIRES_KEY, String(expiresAt)); } else { storageRemove(EXPIRES_KEY); }
+  }
+
+  function clearSession() {
+    storageRemove(TOKEN_KEY);
+    storageRemove(EXPIRES_KEY);
+  }
+
+  function isLoggedIn() { return getSession() !== null; }
+
+  /** Store a message to show in #alert on the next page loaded. */
+  function setFlash(type, text) {
+    storageSet(FLASH_KEY, JSON.stringify({ type: type, text: String(text) }));
+  }
+  function takeFlash() {
+    var raw = storageGet(FLASH_KEY);
+    if (!raw) { return null; }
+    storageRemove(FLASH_KEY);
+    try {
+      var f = JSON.parse(raw);
+      return f && typeof f.text === 'string' ? f : null;
+    } catch (e) { return null; }
+  }
+
+  /* ---------------------------------------------------------------- pages/URLs */
+
+  function currentPage() {
+    var path = window.location.pathname;
+    var name = path.substring(path.lastIndexOf('/') + 1);
+    return name || 'index.html';
+  }
+
+  function requiresAuth() {
+    return document.body && document.body.getAttribute('data-auth-required') === 'true';
+  }
+
+  /** Only plain page names of this site are accepted as a post-login destination. */
+  function safeNext(value) {
+    if (typeof value === 'string' && /^[a-z][a-z0-9-]*\.html$/.test(value) && value !== 'login.html') {
+      return value;
+    }
+    return null;
+  }
+
+  function goToLogin(message) {
+    clearSession();
+    if (message) { setFlash('info', message); }
+    var next = safeNext(currentPage());
+    window.location.replace('login.html' + (next ? '?next=' + encodeURIComponent(next) : ''));
+  }
+
+  /** Read a query parameter, e.g. ?token=… */
+  function queryParam(name) {
+    try { return new URLSearchParams(window.location.search).get(name); } catch (e) { return null; }
+  }
+
+  /** Remove the query string (e.g. a one-time token) from the address bar and history. */
+  function stripQuery() {
+    try {
+      if (window.location.search && window.history && window.history.replaceState) {
+        window.history.replaceState(null, '', window.location.pathname + window.location.hash);
+      }
+    } catch (e) { /* ignore */ }
+  }
+
+  /* ----------------------------------------------------------------------- API */
+
+  function apiBase() {
+    var cfg = window.APP_CONFIG || {};
+    var base = typeof cfg.apiBase === 'string' ? cfg.apiBase : '/api';
+    return base.replace(/\/+$/, '');
+  }
+
+  /**
+   * Call the API. Resolves (never rejects) to {status, body, headers}.
+   * status 0 means the service could not be reached.
+   * On pages marked data-auth-required="true", a 401 sends the candidate to the login page.
+   * opts.auth === false: never send the Authorization header.
+   */
+  function api(method, path, body, opts) {
+    opts = opts || {};
+    var headers = { 'Accept': 'application/json' };
+    var init = { method: method, headers: headers, credentials: 'same-origin', cache: 'no-store' };
+    if (body !== undefined && body !== null) {
+      headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    var session = opts.auth === false ? null : getSession();
+    if (session) { headers['Authorization'] = 'Bearer ' + session.token; }
+
+    var controller = typeof AbortController === 'function' ? new AbortController() : null;
+    var timer = null;
+    if (controller) {
+      init.signal = controller.signal;
+      timer = window.setTimeout(function () { controller.abort(); }, REQUEST_TIMEOUT_MS);
+    }
+
+    return window.fetch(apiBase() + path, init).then(function (res) {
+      return res.text().then(function (text) {
+        var data = null;
+        if (text) {
+          try { data = JSON.parse(text); } catch (e) { data = null; }
+        }
+        return { status: res.status, body: data, headers: res.headers };
+      });
+    }, function () {
+      return {
+        status: 0,
+        body: { code: 'network_error', message: 'We could not reach the service. Check your connection and try again.' },
+        headers: new Headers()
+      };
+    }).then(function (result) {
+      if (timer) { window.clearTimeout(timer); }
+      if (result.status === 401 && requiresAuth() && opts.redirectOn401 !== false) {
+        goToLogin('Your session has ended. Please log in again.');
+        // Keep the page from acting on the answer while the browser navigates away.
+        return new Promise(function () {});
+      }
+      return result;
+    });
+  }
+
+  /** Seconds from a Retry-After header (delta-seconds or HTTP date), or null. */
+  function retryAfterSeconds(headers) {
+    var v = headers && typeof headers.get === 'function' ? headers.get('Retry-After') : null;
+    if (!v) { return null; }
+    v = String(v).trim();
+    if (/^\d+$/.test(v)) { return parseInt(v, 10); }
+    var t = Date.parse(v);
+    if (!isNaN(t)) { return Math.max(0, Math.round((t - Date.now()) / 1000)); }
+    return null;
+  }
+
+  /** Whole minutes (rounded up, at least 1) from a Retry-After header, or null. */
+  function retryAfterMinutes(headers) {
+    var s = retryAfterSeconds(headers);
+    if (s === null) { return null; }
+    return Math.max(1, Math.ceil(s / 60));
+  }
+
+  function minutesText(n) { return n + (n === 1 ? ' minute' : ' minutes'); }
+
+  /** "Try again in N minutes." or "Try again later." */
+  function tryAgainText(headers) {
+    var m = retryAfterMinutes(headers);
+    return m === null ? 'Try again later.' : 'Try again in ' + minutesText(m) + '.';
+  }
+
+  /* ------------------------------------------------------------------- DOM bits */
+
+  /** Create an element. attrs: plain attributes (plus "text"); children: strings or nodes. */
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    if (attrs) {
+      Object.keys(attrs).forEach(function (k) {
+        var v = attrs[k];
+        if (v === null || v === undefined || v === false) { return; }
+        if (k === 'text') { node.textContent = String(v); } else { node.setAttribute(k, v === true ? '' : String(v)); }
+      });
+    }
+    appendAll(node, children);
+    return node;
+  }
+
+  function appendAll(node, children) {
+    if (children === null || children === undefined) { return; }
+    if (!Array.isArray(children)) { children = [children]; }
+    children.forEach(function (c) {
+      if (c === null || c === undefined || c === false) { return; }
+      node.appendChild(typeof c === 'object' && c.nodeType ? c : document.createTextNode(String(c)));
+    });
+  }
+
+  function clear(node) { while (node && node.firstChild) { node.removeChild(node.firstChild); } }
+
+  function alertRegion() { return document.getElementById('alert'); }
+
+  /**
+   * Show a page-level message in #alert (role="alert").
+   * type: "error" | "success" | "info"; content: string, node, or array of them.
+   */
+  function showAlert(type, content) {
+    var region = alertRegion();
+    if (!region) { return; }
+    clear(region);
+    region.className = 'alert alert--' + (type || 'info');
+    var heading = { error: 'There is a problem', success: 'Done', info: 'Information' }[type] || 'Information';
+    var wrapper = el('div', { 'class': 'alert__body' });
+    if (type === 'error') { wrapper.appendChild(el('p', { 'class': 'alert__title', text: heading })); }
+    var items = Array.isArray(content) ? content : [content];
+    items.forEach(function (c) {
+      if (c === null || c === undefined) { return; }
+      wrapper.appendChild(typeof c === 'object' && c.nodeType ? c : el('p', { text: c }));
+    });
+    region.appendChild(wrapper);
+    if (typeof region.scrollIntoView === 'function') {
+      try { region.scrollIntoView({ block: 'nearest' }); } catch (e) { region.scrollIntoView(); }
+    }
+  }
+
+  function clearAlert() {
+    var region = alertRegion();
+    if (!region) { return; }
+    clear(region);
+    region.className = 'alert';
+  }
+
+  /** Remove every field error shown on the page. */
+  function clearFieldErrors() {
+    Array.prototype.forEach.call(document.querySelectorAll('.field-error'), function (n) {
+      n.textContent = '';
+    });
+    Array.prototype.forEach.call(document.querySelectorAll('[aria-invalid="true"]'), function (n) {
+      n.removeAttribute('aria-invalid');
+      var f = n.closest('.field');
+      if (f) { f.classList.remove('field--invalid'); }
+    });
+  }
+
+  /** Make sure an input's aria-describedby lists its error element. */
+  function linkErrorElement(input, errorId) {
+    var ids = (input.getAttribute('aria-describedby') || '').split(/\s+/).filter(Boolean);
+    if (ids.indexOf(errorId) === -1) { ids.push(errorId); input.setAttribute('aria-describedby', ids.join(' ')); }
+  }
+
+  /** Show one error next to a field. Returns true when the field exists on the page. */
+  function setFieldError(field, message) {
+    if (typeof field !== 'string' || !field) { return false; }
+    var input = document.getElementById(field);
+    var errEl = document.getElementById(field + '-error');
+    if (!input || !errEl || !/^(INPUT|SELECT|TEXTAREA)$/.test(input.tagName)) { return false; }
+    errEl.textContent = message ? String(message) : 'Check this answer.';
+    input.setAttribute('aria-invalid', 'true');
+    linkErrorElement(input, field + '-error');
+    var f = input.closest('.field');
+    if (f) { f.classList.add('field--invalid'); }
+    return true;
+  }
+
+  /**
+   * Render a 422 body {code, message, errors:[{field, message}]}: each error next to its
+   * field (#<field>-error), plus a summary in #alert linking to the fields. Errors for
+   * fields not on the page are listed in the summary. Focus moves to the first bad field.
+   */
+  function showFieldErrors(body, fallbackMessage) {
+    clearFieldErrors();
+    var errors = body && Array.isArray(body.errors) ? body.errors : [];
+    var list = el('ul', { 'class': 'alert__list' });
+    var first = null;
+    errors.forEach(function (e) {
+      if (!e) { return; }
+      var field = typeof e.field === 'string' ? e.field : null;
+      var msg = typeof e.message === 'string' && e.message ? e.message : 'Check this answer.';
+      if (setFieldError(field, msg)) {
+        var input = document.getElementById(field);
+        if (!first) { first = input; }
+        var link = el('a', { href: '#' + encodeURIComponent(field), text: msg });
+        link.addEventListener('click', function (ev) { ev.preventDefault(); input.focus(); });
+        list.appendChild(el('li', null, link));
+      } else {
+        list.appendChild(el('li', { text: msg }));
+      }
+    });
+    var message = (body && typeof body.message === 'string' && body.message) ||
+      fallbackMessage || 'Some answers need correcting.';
+    showAlert('error', list.childNodes.length ? [message, list] : [message]);
+    if (first) { first.focus(); }
+  }
+
+  /**
+   * Standard handling for a failed answer.
+   * messages: {code: string | function(res) -> content} overrides, also keyed by status ("429").
+   */
+  function showError(res, messages) {
+    messages = messages || {};
+    var body = res.body || {};
+    var code = typeof body.code === 'string' ? body.code : '';
+    var custom = (code && Object.prototype.hasOwnProperty.call(messages, code)) ? messages[code]
+      : (Object.prototype.hasOwnProperty.call(messages, String(res.status)) ? messages[String(res.status)] : undefined);
+    if (custom !== undefined) {
+      clearFieldErrors();
+      showAlert('error', typeof custom === 'function' ? custom(res) : custom);
+      return;
+    }
+    if (res.status === 422) { showFieldErrors(body); return; }
+    clearFieldErrors();
+    if (res.status === 0) { showAlert('error', body.message); return; }
+    if (res.status === 429) {
+      showAlert('error', 'Too many attempts. ' + tryAgainText(res.headers));
+      return;
+    }
+    if (res.status >= 500) {
+      showAlert('error', 'Sorry, the service is not working right now. Try again in a few minutes.');
+      return;
+    }
+    showAlert('error', (typeof body.message === 'string' && body.message) ||
+      'Something went wrong (error ' + res.status + '). Try again.');
+  }
+
+  /** Client-side checks: required fields present, passwords matching. Returns true if OK. */
+  function checkRequired(form, labels) {
+    var errors = [];
+    Array.prototype.forEach.call(form.querySelectorAll('[required]'), function (input) {
+      var empty = input.type === 'checkbox' ? !input.checked : !String(input.value).trim();
+      if (empty) {
+        errors.push({ field: input.id, message: (labels && labels[input.id]) || 'This field is required.' });
+      }
+    });
+    var pw = form.querySelector('#password');
+    var cpw = form.querySelector('#confirm_password');
+    if (pw && cpw && cpw.value && pw.value !== cpw.value) {
+      errors.push({ field: 'confirm_password', message: 'The passwords do not match.' });
+    }
+    if (errors.length) {
+      showFieldErrors({ message: 'Some answers need correcting.', errors: errors });
+      return false;
+    }
+    return true;
+  }
+
+  /** Disable a form's submit buttons while a request is in flight. */
+  function setBusy(form, busy) {
+    if (!form) { return; }
+    form.setAttribute('aria-busy', busy ? 'true' : 'false');
+    Array.prototype.forEach.call(form.querySelectorAll('button, input[type=submit]'), function (b) {
+      b.disabled = !!busy;
+    });
+  }
+
+  /** Wire a form: prevent native submit, guard double submits, call handler(form). */
+  function onSubmit(form, handler) {
+    if (!form) { return; }
+    var busy = false;
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      if (busy) { return; }
+      busy = true;
+      setBusy(form, true);
+      Promise.resolve().then(function () { return handler(form); }).catch(function () {
+        showAlert('error', 'Something went wrong. Try again.');
+      }).then(function () {
+        busy = false;
+        setBusy(form, false);
+      });
+    });
+  }
+
+  function value(id) {
+    var n = document.getElementById(id);
+    return n ? n.value : '';
+  }
+  function trimmed(id) { return String(value(id)).trim(); }
+  function checked(id) {
+    var n = document.getElementById(id);
+    return !!(n && n.checked);
+  }
+
+  /* --------------------------------------------------------------- formatting */
+
+  function dateOnlyParts(s) {
+    var m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(s || ''));
+    return m ? new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], 12)) : null;
+  }
+
+  /** "2018-08-24" → "24 August 2018" (calendar date, no time-zone shift). */
+  function formatDate(s) {
+    if (!s) { return '—'; }
+    var d = dateOnlyParts(s);
+    var tz = 'UTC';
+    if (!d) {
+      // An instant: show the UK calendar date.
+      d = new Date(s);
+      tz = 'Europe/London';
+      if (isNaN(d.getTime())) { return String(s); }
+    }
+    try {
+      return new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: tz }).format(d);
+    } catch (e) { return String(s); }
+  }
+
+  /** ISO instant → "Tuesday 28 August 2018, 09:00 BST" in the given zone (default: browser's). */
+  function formatInstant(s, timeZone) {
+    var d = new Date(s);
+    if (!s || isNaN(d.getTime())) { return s ? String(s) : '—'; }
+    var opts = {
+      weekday: 'long', day: 'numeric', month: 'long', year: 'numeric',
+      hour: '2-digit', minute: '2-digit', timeZoneName: 'short'
+    };
+    if (timeZone) { opts.timeZone = timeZone; }
+    try {
+      return new Intl.DateTimeFormat('en-GB', opts).format(d);
+    } catch (e) {
+      return d.toISOString();
+    }
+  }
+
+  function localTimeZoneName() {
+    try { return Intl.DateTimeFormat().resolvedOptions().timeZone || ''; } catch (e) { return ''; }
+  }
+
+  /** use_of_english → "Use of English". */
+  function humaniseSkill(key) {
+    var k = String(key);
+    if (Object.prototype.hasOwnProperty.call(SKILL_NAMES, k)) { return SKILL_NAMES[k]; }
+    var small = { of: 1, and: 1, the: 1, in: 1, to: 1, a: 1 };
+    return k.split(/[_\s-]+/).filter(Boolean).map(function (w, i) {
+      w = w.toLowerCase();
+      return (i > 0 && small[w]) ? w : w.charAt(0).toUpperCase() + w.slice(1);
+    }).join(' ');
+  }
+
+  /** Skills {skill: score} (or [{skill, score}]) → [[skill, score]] in the usual exam order. */
+  function orderedSkills(skills) {
+    var pairs = [];
+    if (Array.isArray(skills)) {
+      skills.forEach(function (s) {
+        if (s && typeof s === 'object') { pairs.push([String(s.skill || s.name || ''), s.score]); }
+      });
+    } else if (skills && typeof skills === 'object') {
+      Object.keys(skills).forEach(function (k) { pairs.push([k, skills[k]]); });
+    }
+    pairs = pairs.filter(function (p) { return p[1] !== null && p[1] !== undefined && p[1] !== ''; });
+    pairs.sort(function (a, b) {
+      var ia = SKILL_ORDER.indexOf(a[0]); var ib = SKILL_ORDER.indexOf(b[0]);
+      ia = ia === -1 ? 99 : ia; ib = ib === -1 ? 99 : ib;
+      return ia - ib;
+    });
+    return pairs;
+  }
+
+  function formatFormat(f) {
+    var v = String(f || '').toUpperCase();
+    if (v === 'PB' || v === 'PAPER') { return 'Paper-based'; }
+    if (v === 'CB' || v === 'COMPUTER') { return 'Computer-based'; }
+    return f ? String(f) : '—';
+  }
+
+  function display(v) {
+    return (v === null || v === undefined || v === '') ? '—' : String(v);
+  }
+
+  /**
+   * A Statement of Results table (class "statement"):
+   * one row per skill, then overall score, grade and CEFR level.
+   * s: {overall_score, grade, cefr_level, skills}
+   */
+  function statementTable(s, captionText) {
+    var table = el('table', { 'class': 'statement' });
+    if (captionText) { table.appendChild(el('caption', { text: captionText })); }
+    table.appendChild(el('thead', null, el('tr', null, [
+      el('th', { scope: 'col', text: 'Component' }),
+      el('th', { scope: 'col', text: 'Result' })
+    ])));
+    var tbody = el('tbody');
+    orderedSkills(s.skills).forEach(function (p) {
+      tbody.appendChild(el('tr', { 'class': 'statement__skill', 'data-skill': p[0] }, [
+        el('th', { scope: 'row', text: humaniseSkill(p[0]) }),
+        el('td', { text: display(p[1]) })
+      ]));
+    });
+    table.appendChild(tbody);
+    var tfoot = el('tbody', { 'class': 'statement__overall' });
+    tfoot.appendChild(el('tr', { 'data-row': 'overall_score' }, [
+      el('th', { scope: 'row', text: 'Overall score' }), el('td', { text: display(s.overall_score) })
+    ]));
+    tfoot.appendChild(el('tr', { 'data-row': 'grade' }, [
+      el('th', { scope: 'row', text: 'Grade' }), el('td', { text: display(s.grade) })
+    ]));
+    tfoot.appendChild(el('tr', { 'data-row': 'cefr_level' }, [
+      el('th', { scope: 'row', text: 'CEFR level' }),
+      el('td', { text: (s.cefr_level === null || s.cefr_level === undefined || s.cefr_level === '') ? 'Not awarded' : String(s.cefr_level) })
+    ]));
+    table.appendChild(tfoot);
+    return el('div', { 'class': 'table-wrap' }, table);
+  }
+
+  /* ------------------------------------------------------------- nav, logout */
+
+  function logout() {
+    var done = function () {
+      clearSession();
+      setFlash('success', 'You have logged out.');
+      window.location.assign('index.html');
+    };
+    if (!isLoggedIn()) { done(); return Promise.resolve(); }
+    // 204 or 401 (already ended): either way the session is over here.
+    return api('DELETE', '/sessions/current', undefined, { redirectOn401: false }).then(done, done);
+  }
+
+  function initNav() {
+    var loggedIn = isLoggedIn();
+    Array.prototype.forEach.call(document.querySelectorAll('[data-show-when]'), function (n) {
+      var want = n.getAttribute('data-show-when');
+      n.hidden = (want === 'logged-in') ? !loggedIn : loggedIn;
+    });
+    var page = currentPage();
+    Array.prototype.forEach.call(document.querySelectorAll('.site-nav a[href]'), function (a) {
+      if (a.getAttribute('href') === page) { a.setAttribute('aria-current', 'page'); }
+    });
+    var navLogout = document.getElementById('nav-logout');
+    if (navLogout) {
+      navLogout.addEventListener('click', function () {
+        navLogout.disabled = true;
+        logout();
+      });
+    }
+  }
+
+  function init() {
+    if (requiresAuth() && !isLoggedIn()) {
+      goToLogin('Please log in to see this page.');
+      return false;
+    }
+    initNav();
+    var flash = takeFlash();
+    if (flash) { showAlert(flash.type, flash.text); }
+    return true;
+  }
+
+  var ready = false;
+  var readyCallbacks = [];
+  /** Run fn after the shared set-up (fn is skipped when the page is redirecting to login). */
+  function onReady(fn) {
+    if (ready) { fn(); } else { readyCallbacks.push(fn); }
+  }
+  function boot() {
+    var ok = init();
+    ready = true;
+    if (!ok) { readyCallbacks = []; return; }
+    var cbs = readyCallbacks; readyCallbacks = [];
+    cbs.forEach(function (fn) { fn(); });
+  }
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', boot);
+  } else {
+    boot();
+  }
+
+  window.ER = {
+    api: api,
+    getSession: getSession,
+    setSession: setSession,
+    clearSession: clearSession,
+    isLoggedIn: isLoggedIn,
+    setFlash: setFlash,
+    goToLogin: goToLogin,
+    safeNext: safeNext,
+    queryParam: queryParam,
+    stripQuery: stripQuery,
+    retryAfterSeconds: retryAfterSeconds,
+    retryAfterMinutes: retryAfterMinutes,
+    minutesText: minutesText,
+    tryAgainText: tryAgainText,
+    el: el,
+    clear: clear,
+    showAlert: showAlert,
+    clearAlert: clearAlert,
+    showFieldErrors: showFieldErrors,
+    clearFieldErrors: clearFieldErrors,
+    setFieldError: setFieldError,
+    showError: showError,
+    checkRequired: checkRequired,
+    setBusy: setBusy,
+    onSubmit: onSubmit,
+    value: value,
+    trimmed: trimmed,
+    checked: checked,
+    formatDate: formatDate,
+    formatInstant: formatInstant,
+    localTimeZoneName: localTimeZoneName,
+    humaniseSkill: humaniseSkill,
+    orderedSkills: orderedSkills,
+    formatFormat: formatFormat,
+    statementTable: statementTable,
+    logout: logout,
+    onReady: onReady
+  };
+  window.api = api;
+}(window, document));

@@ -1,0 +1,55 @@
+/* verify.html (organisations) — POST /verifications */
+(function () {
+  'use strict';
+  var ER = window.ER;
+
+  ER.onReady(function () {
+    var form = document.getElementById('verify-form');
+    var section = document.getElementById('verification');
+
+    ER.onSubmit(form, function () {
+      ER.clearAlert();
+      ER.clearFieldErrors();
+      section.hidden = true;
+      if (!ER.checkRequired(form, {
+        id_number: 'Enter the candidate\u2019s ID Number.',
+        secret_number: 'Enter the candidate\u2019s Secret Number.'
+      })) { return; }
+      var payload = { id_number: ER.trimmed('id_number'), secret_number: ER.trimmed('secret_number') };
+      return ER.api('POST', '/verifications', payload, { auth: false }).then(function (res) {
+        if (res.status === 200 && res.body) {
+          var b = res.body;
+          var exam = b.exam || {};
+          document.getElementById('verification-candidate_name').textContent = b.candidate_name ? String(b.candidate_name) : '—';
+          var examText = exam.name ? String(exam.name) : '';
+          if (exam.code) { examText = examText ? examText + ' (' + String(exam.code) + ')' : String(exam.code); }
+          document.getElementById('verification-exam').textContent = examText || '—';
+          var dateCell = document.getElementById('verification-exam_date');
+          ER.clear(dateCell);
+          dateCell.appendChild(b.exam_date ? ER.el('time', { datetime: String(b.exam_date), text: ER.formatDate(b.exam_date) }) : document.createTextNode('—'));
+          var holder = document.getElementById('verification-statement');
+          ER.clear(holder);
+          holder.appendChild(ER.statementTable({
+            overall_score: b.overall_score,
+            grade: b.grade,
+            cefr_level: b.cefr_level,
+            skills: b.skills
+          }, 'Statement of Results'));
+          section.hidden = false;
+          section.focus();
+          return;
+        }
+        ER.showError(res, {
+          not_found: 'No released result matches these details. Check the ID Number and Secret Number with the candidate. Results only appear here once they have been released.',
+          '404': 'No released result matches these details. Check the ID Number and Secret Number with the candidate.',
+          too_many_attempts: function (r) {
+            return 'Too many incorrect attempts for this ID Number. ' + ER.tryAgainText(r.headers);
+          },
+          '429': function (r) {
+            return 'Too many incorrect attempts for this ID Number. ' + ER.tryAgainText(r.headers);
+          }
+        });
+      });
+    });
+  });
+}());
