@@ -70,7 +70,9 @@ class AttemptLimiter:
                     continue
                 number = 1
             if number > self.policy.threshold:
-                # Concurrent attempts beyond the limit are refused without being checked.
+                # Attempts beyond the limit while others are in flight are refused unchecked,
+                # and not counted: only checked attempts can fail.
+                self.repo.undo_attempt(pk)
                 raise self.policy.error(self.policy.window)
             return Reservation(pk=pk, number=number)
         raise ConcurrentUpdate(pk)

@@ -1,0 +1,1039 @@
+"""The exam board's CSV files (SPEC §5): streaming reading, row validation and the report.
+
+Pure code: no AWS calls. The import functions feed it the S3 object's body in chunks and do the
+database checks (session and entry exist, ...) themselves.
+
+Pipeline::
+
+    lines = iter_text_lines(body.iter_chunks())            # bytes → str lines, streaming
+    checker = ResultsFileChecker()                         # or EntriesFileChecker()
+    rows = 0
+    for line, row in read_rows(lines, RESULT_COLUMNS):     # may raise FileRejected at any point
+        rows += 1                                          # every yielded item is one data row
+        if isinstance(row, ReportError):                   # a structural problem with that row
+            errors.append(row)
+            continue
+        parsed, row_errors = checker.check(line, row, exam)
+        ...
+
+Errors come in three shapes:
+
+* ``FileRejected`` (an exception): a whole-file problem — not UTF-8, not CSV, missing column(s),
+  no data rows. Its ``errors`` are ready for the report. ``iter_text_lines`` and ``read_rows``
+  are generators, so it can be raised mid-iteration (for example invalid UTF-8 on line 90 000):
+  the file is then rejected; the caller may add the row errors it collected so far.
+* ``ReportError`` yielded by ``read_rows`` instead of a row: that row's structure is wrong
+  (wrong number of fields). The file will be rejected; reading goes on so that every bad row is
+  reported.
+* ``(field, message)`` pairs from the ``validate_*`` functions, or ``ReportError`` lists from
+  the ``*FileChecker`` helpers, which add the line number.
+
+Messages are sentences for a person and never contain a secret number.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict
+
+from .catalogue import (
+    SKILL_LABELS,
+    SKILL_MIN,
+    SKILLS_ALL,
+    Exam,
+    get_exam,
+    grade_for,
+    overall_score,
+)
+
+__all__ = [
+    "ENTRY_COLUMNS",
+    "ENTRY_OPTIONAL_COLUMNS",
+    "MAX_LINE_CHARS",
+    "RESULT_COLUMNS",
+    "RESULT_WINDOW_DAYS",
+    "DuplicateIds",
+    "EntriesFileChecker",
+    "FieldProblem",
+    "FileRejected",
+    "ParsedEntry",
+    "ParsedResult",
+    "Report",
+    "ReportError",
+    "ResultsFileChecker",
+    "SessionConsistency",
+    "SessionSpec",
+    "default_results_available_by",
+    "iter_text_lines",
+    "read_rows",
+    "report_key",
+    "validate_entry_row",
+    "validate_result_row",
+]
+
+RESULT_COLUMNS: tuple[str, ...] = (
+    "session_id",
+    "id_number",
+    "overall_score",
+    "grade",
+    "cefr_level",
+    *SKILLS_ALL,
+)
+"""Required columns of ``results/*.csv``."""
+
+ENTRY_COLUMNS: tuple[str, ...] = (
+    "session_id",
+    "exam",
+    "exam_date",
+    "format",
+    "id_number",
+    "secret_number",
+    "candidate_number",
+    "candidate_name",
+    "date_of_birth",
+    "centre_number",
+    "centre_name",
+)
+"""Required columns of ``entries/*.csv``."""
+
+ENTRY_OPTIONAL_COLUMNS: tuple[str, ...] = ("results_available_by", "regenerate")
+"""Optional columns of ``entries/*.csv``."""
+
+RESULT_WINDOW_DAYS: Mapping[str, int] = {"PB": 35, "CB": 14}
+"""Default result window: days after the exam date, by format."""
+
+MAX_LINE_CHARS = 1_000_000
+"""A physical line longer than this rejects the file (it is not a CSV of entries or results)."""
+
+MAX_TEXT_CHARS = 200
+"""Longest candidate/centre text value accepted in an entries file."""
+
+FieldProblem = tuple[str, str]
+"""``(field, message)``: one problem with one column of a row."""
+
+
+# --------------------------------------------------------------------------------------------
+# Report
+
+
+class ReportError(BaseModel):
+    """One error in a report: ``line`` with the header as line 1 (None for the whole file),
+    ``field`` the column (None for a whole-line or whole-file problem)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    line: int | None
+    field: str | None
+    message: str
+
+
+class Report(BaseModel):
+    """``reports/<key>.json``: ``{source_key, status, rows, stored, errors}`` (SPEC §5).
+
+    ``extra`` holds additional counts (e.g. generated or re-issued secret numbers); ``to_dict``
+    and ``to_json`` leave it out when empty, so the SPEC keys are the only ones by default.
+    """
+
+    source_key: str
+    status: Literal["accepted", "rejected"]
+    rows: int
+    stored: int
+    errors: list[ReportError] = []
+    extra: dict[str, int] = {}
+
+    @classmethod
+    def accepted(cls, source_key: str, rows: int, stored: int, **extra: int) -> Report:
+        return cls(
+            source_key=source_key,
+            status="accepted",
+            rows=rows,
+            stored=stored,
+            extra=extra,
+        )
+
+    @classmethod
+    def rejected(cls, source_key: str, rows: int, errors: Iterable[ReportError]) -> Report:
+        """A rejected file: nothing stored (``stored`` is always 0)."""
+        return cls(
+            source_key=source_key,
+            status="rejected",
+            rows=rows,
+            stored=0,
+            errors=list(errors),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        data = self.model_dump(mode="json")
+        if not data["extra"]:
+            del data["extra"]
+        return data
+
+    def to_json(self) -> str:
+        import json
+
+        return json.dumps(self.to_dict(), ensure_ascii=False)
+
+
+def report_key(source_key: str) -> str:
+    """Where a file's report goes: ``results/day1.csv`` → ``reports/results/day1.csv.json``."""
+    return f"reports/{source_key}.json"
+
+
+class FileRejected(Exception):
+    """The whole file is rejected; ``errors`` are ready for the report.
+
+    ``FileRejected(field=None, message="...", line=None)`` for one error, or
+    ``FileRejected(errors=[...])`` for several (for example one per missing column).
+    """
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        field: str | None = None,
+        line: int | None = None,
+        errors: Iterable[ReportError] = (),
+    ) -> None:
+        collected = list(errors)
+        if message is not None:
+            collected.insert(0, ReportError(line=line, field=field, message=message))
+        if not collected:
+            raise ValueError("FileRejected needs a message or errors")
+        super().__init__(" ".join(e.message for e in collected))
+        self.errors: list[ReportError] = collected
+
+    @property
+    def message(self) -> str:
+        return self.errors[0].message
+
+    @property
+    def field(self) -> str | None:
+        return self.errors[0].field
+
+    @property
+    def line(self) -> int | None:
+        return self.errors[0].line
+
+
+# --------------------------------------------------------------------------------------------
+# Bytes → lines → rows
+
+
+def _lines_in(data: bytes) -> int:
+    """Line ends (LF, CRLF or a lone CR) in ``data``."""
+    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+
+
+def iter_text_lines(byte_chunks: Iterable[bytes]) -> Iterator[str]:
+    """Decode UTF-8 chunks into lines, streaming (only one line and one chunk held at a time).
+
+    A BOM at the start is dropped; a multibyte character may be split across chunks. Lines end
+    at LF, CRLF or a lone CR and keep their line end (as a file opened with ``newline=""``
+    would, which is what ``csv.reader`` wants), so a quoted value spanning lines survives and
+    each yielded item is one physical line.
+
+    Raises ``FileRejected`` (field None) when the bytes are not UTF-8 (naming the line), when
+    the text holds a NUL character (a binary file) or when a line exceeds ``MAX_LINE_CHARS``.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="strict")
+    pending = ""  # the start of a line whose end has not been seen yet; never holds "\n"
+    done = 0  # lines yielded so far
+    final = False
+    chunks = iter(byte_chunks)
+    while not final:
+        chunk = next(chunks, None)
+        if chunk is None:
+            final = True
+            chunk = b""
+        elif not chunk:
+            continue
+        try:
+            text = decoder.decode(chunk, final)
+        except UnicodeDecodeError as exc:
+            before = bytes(exc.object[: exc.start])
+            line = done + _lines_in(before) + 1
+            if pending.endswith("\r") and not before.startswith(b"\n"):
+                line += 1  # the CR ending pending is a line end of its own
+            raise FileRejected(
+                f"The file is not UTF-8 text: line {line} holds bytes that are not valid UTF-8. "
+                "Save the file as CSV UTF-8 and upload it again.",
+                line=line,
+            ) from None
+        if "\x00" in text:
+            line = done + _lines_in((pending + text[: text.index("\x00")]).encode()) + 1
+            raise FileRejected(
+                f"The file is not a CSV text file: line {line} holds a NUL character.",
+                line=line,
+            )
+        if text:
+            buf = pending + text if pending else text
+            parts = buf.split("\n")
+            pending = parts.pop()
+            for part in parts:
+                cr = part.find("\r")
+                if cr < 0 or cr == len(part) - 1:
+                    done += 1
+                    yield part + "\n"
+                else:  # lone CRs end lines too
+                    segments = part.split("\r")
+                    last = segments.pop()
+                    for segment in segments[:-1]:
+                        done += 1
+                        yield segment + "\r"
+                    if last:
+                        done += 2
+                        yield segments[-1] + "\r"
+                        yield last + "\n"
+                    else:
+                        done += 1
+                        yield segments[-1] + "\r\n"
+            # Lone CRs inside the pending text end lines too (a CR-only file must not pile up).
+            cr = pending.rfind("\r", 0, len(pending) - 1)
+            if cr >= 0:
+                for segment in pending[: cr + 1].split("\r")[:-1]:
+                    done += 1
+                    yield segment + "\r"
+                pending = pending[cr + 1 :]
+            if len(pending) > MAX_LINE_CHARS:
+                raise FileRejected(
+                    f"Line {done + 1} is longer than {MAX_LINE_CHARS} characters: "
+                    "the file does not look like a CSV file of entries or results.",
+                    line=done + 1,
+                )
+    if pending:
+        yield pending
+
+
+def _case_hint(column: str, header: Sequence[str]) -> str:
+    for name in header:
+        if name.lower() == column.lower():
+            return f" (there is a column {name!r}: column names must be written exactly {column!r})"
+    return ""
+
+
+def read_rows(
+    lines: Iterable[str],
+    required_columns: Sequence[str],
+    optional_columns: Sequence[str] = (),
+) -> Iterator[tuple[int, dict[str, str] | ReportError]]:
+    """Parse CSV ``lines`` (from ``iter_text_lines``) and yield ``(line_number, row)``.
+
+    Line 1 is the header. Columns are found by header name (surrounding spaces ignored, names
+    case-sensitive), in any order; other columns are ignored. Each data row yields once:
+
+    * ``(line, dict)`` mapping every required column, and every optional column present in the
+      header, to its value with surrounding spaces stripped; an optional column absent from the
+      header is absent from the dict;
+    * ``(line, ReportError(line=line, field=None, message=...))`` when the row has a different
+      number of fields from the header: report it and carry on.
+
+    ``line`` is the physical line where the row starts (a quoted value may span lines). Blank
+    lines, and rows whose fields are all empty (``,,,``), are skipped but still counted in line
+    numbers; they are not data rows. Count the yielded items for the report's ``rows``.
+
+    Raises ``FileRejected`` for: an empty file; a header lacking required column(s) (one error
+    per column, ``line`` 1, ``field`` the column); a required or optional column named twice;
+    text that is not CSV (``csv.Error``, e.g. a stray quote), on its line; a header with no data
+    rows (raised once the lines run out, nothing having been yielded); and anything
+    ``iter_text_lines`` raises.
+    """
+    reader = csv.reader(lines, strict=True)
+
+    def fail(exc: csv.Error, line: int) -> FileRejected:
+        return FileRejected(
+            f"The file is not valid CSV: line {line} could not be read ({exc}). "
+            "Check the quotes on that line.",
+            line=line,
+        )
+
+    try:
+        header_fields = next(reader, None)
+    except csv.Error as exc:
+        raise fail(exc, 1) from None
+    if header_fields is None:
+        raise FileRejected("The file is empty: it has no header row and no data rows.")
+    header = [name.strip() for name in header_fields]
+    if not any(header):
+        raise FileRejected(
+            "Line 1 is blank: the first line of the file must be the header row.",
+            line=1,
+        )
+
+    positions: dict[str, int] = {}
+    errors: list[ReportError] = []
+    wanted = set(required_columns) | set(optional_columns)
+    for position, name in enumerate(header):
+        if name in positions and name in wanted:
+            if positions[name] >= 0:
+                errors.append(
+                    ReportError(
+                        line=1,
+                        field=name,
+                        message=f"The column {name} appears more than once in the header row.",
+                    )
+                )
+            positions[name] = -1
+        elif name not in positions:
+            positions[name] = position
+    for column in required_columns:
+        if column not in positions:
+            errors.append(
+                ReportError(
+                    line=1,
+                    field=column,
+                    message=f"The column {column} is missing from the header row"
+                    f"{_case_hint(column, header)}.",
+                )
+            )
+    if errors:
+        raise FileRejected(errors=errors)
+
+    columns = [
+        (name, positions[name]) for name in (*required_columns, *optional_columns) if name in positions
+    ]
+    width = len(header_fields)
+    previous = reader.line_num
+    data_rows = 0
+    while True:
+        try:
+            fields = next(reader, None)
+        except csv.Error as exc:
+            raise fail(exc, previous + 1) from None
+        if fields is None:
+            break
+        line = previous + 1
+        previous = reader.line_num
+        if not fields or not "".join(fields).strip():
+            continue
+        data_rows += 1
+        if len(fields) != width:
+            yield (
+                line,
+                ReportError(
+                    line=line,
+                    field=None,
+                    message=f"Line {line} has {len(fields)} fields but the header row has {width} columns.",
+                ),
+            )
+            continue
+        yield line, {name: fields[position].strip() for name, position in columns}
+    if data_rows == 0:
+        raise FileRejected("The file has no data rows: it holds only the header row.")
+
+
+# --------------------------------------------------------------------------------------------
+# Field checks (regexes compiled once)
+
+_ID_NUMBER = re.compile(r"[A-Za-z0-9]{6,12}")
+_SECRET = re.compile(r"[0-9]{4,8}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ISO_INSTANT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}.*")
+_SESSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def _show(value: str, limit: int = 40) -> str:
+    """A (non-secret) value quoted for a message, shortened if long."""
+    if len(value) > limit:
+        value = value[:limit] + "…"
+    return f"'{value}'"
+
+
+def _whole(raw: str) -> int | None:
+    """The value of an ASCII whole number of at most 9 digits (optionally negative), or None."""
+    digits = raw[1:] if raw[:1] == "-" else raw
+    if 0 < len(digits) <= 9 and digits.isascii() and digits.isdigit():
+        return int(raw)
+    return None
+
+
+def _id_number(raw: str, problems: list[FieldProblem]) -> str:
+    if not raw:
+        problems.append(("id_number", "id_number is required."))
+    elif not _ID_NUMBER.fullmatch(raw):
+        problems.append(
+            (
+                "id_number",
+                f"ID Number {_show(raw)} is not valid: it must be 6 to 12 letters or digits.",
+            )
+        )
+    return raw.upper()
+
+
+def _session_id(raw: str, problems: list[FieldProblem]) -> str:
+    if not raw:
+        problems.append(("session_id", "session_id is required."))
+    elif not _SESSION_ID.fullmatch(raw):
+        problems.append(
+            (
+                "session_id",
+                (
+                    f"session_id {_show(raw)} is not valid: use up to 64 letters, digits, '-', '_' "
+                    "or '.', for example C1A-2018-08-24-PB."
+                ),
+            )
+        )
+    return raw
+
+
+def _parse_date(raw: str) -> date | None:
+    if not _ISO_DATE.fullmatch(raw):
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# Results rows
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedResult:
+    """A valid results row. ``skills`` holds exactly the exam's skills, in catalogue order;
+    ``grade`` and ``cefr_level`` are the catalogue's spelling (``cefr_level`` None for Fail)."""
+
+    session_id: str
+    id_number: str
+    overall_score: int
+    grade: str
+    cefr_level: str | None
+    skills: dict[str, int]
+
+
+def validate_result_row(row: Mapping[str, str], exam: Exam) -> tuple[ParsedResult | None, list[FieldProblem]]:
+    """Check one results row against ``exam`` (the exam of the row's session).
+
+    Checks: session_id and id_number present and well formed; each skill of the exam a whole
+    number from 80 to the top of the exam's range; skills the exam lacks (``use_of_english``
+    for A2 Key and B1 Preliminary) empty; overall_score a whole number equal to the rounded
+    mean; grade and cefr_level exactly as the band gives them (cefr_level empty for a Fail).
+    Database checks (session and entry exist and match) and duplicates are the caller's.
+
+    Returns ``(ParsedResult, [])`` or ``(None, [(field, message), ...])``.
+    """
+    problems: list[FieldProblem] = []
+    session_id = _session_id(row.get("session_id", "").strip(), problems)
+    id_number = _id_number(row.get("id_number", "").strip(), problems)
+
+    skills: dict[str, int] = {}
+    skills_ok = True
+    top = exam.scale_max
+    for skill in SKILLS_ALL:
+        raw = row.get(skill, "").strip()
+        if skill not in exam.skills:
+            if raw:
+                problems.append(
+                    (
+                        skill,
+                        (f"{skill} must be empty for {exam.name}, which has no {SKILL_LABELS[skill]} paper."),
+                    )
+                )
+            continue
+        if not raw:
+            problems.append((skill, f"{skill} is required for {exam.name}."))
+            skills_ok = False
+            continue
+        value = _whole(raw)
+        if value is None:
+            problems.append((skill, f"{skill} must be a whole number, not {_show(raw)}."))
+            skills_ok = False
+        elif not SKILL_MIN <= value <= top:
+            problems.append(
+                (
+                    skill,
+                    (
+                        f"{skill} {value} is out of range: {exam.name} skill scores run from "
+                        f"{SKILL_MIN} to {top}."
+                    ),
+                )
+            )
+            skills_ok = False
+        else:
+            skills[skill] = value
+
+    mean = overall_score(skills.values()) if skills_ok else None
+    given: int | None = None
+    raw_overall = row.get("overall_score", "").strip()
+    if not raw_overall:
+        problems.append(("overall_score", "overall_score is required."))
+    else:
+        given = _whole(raw_overall)
+        if given is None:
+            problems.append(
+                (
+                    "overall_score",
+                    f"overall_score must be a whole number, not {_show(raw_overall)}.",
+                )
+            )
+        elif not SKILL_MIN <= given <= top:
+            problems.append(
+                (
+                    "overall_score",
+                    (
+                        f"overall_score {given} is out of range: {exam.name} scores run from "
+                        f"{SKILL_MIN} to {top}."
+                    ),
+                )
+            )
+            given = None
+        elif mean is not None and given != mean:
+            problems.append(
+                (
+                    "overall_score",
+                    f"overall_score {given} is not the mean of the skill scores ({mean}).",
+                )
+            )
+
+    # Grade and CEFR level follow the true overall (the mean) when the skills allow it.
+    reference = mean if mean is not None else given
+    score = (
+        f"the overall score {reference}"
+        if given is None or given == reference
+        else f"the mean of the skill scores ({reference})"
+    )
+    grade = row.get("grade", "").strip()
+    cefr = row.get("cefr_level", "").strip()
+    expected_grade: str | None = None
+    expected_cefr: str | None = None
+    if not grade:
+        problems.append(("grade", "grade is required."))
+    if reference is not None:
+        expected_grade, expected_cefr = grade_for(exam, reference)
+        if grade and grade != expected_grade:
+            if grade.casefold() == expected_grade.casefold():
+                message = f"grade must be written exactly as '{expected_grade}', not {_show(grade)}."
+            else:
+                message = (
+                    f"grade {_show(grade)} does not match {score}, "
+                    f"which is grade '{expected_grade}' in {exam.name}."
+                )
+            problems.append(("grade", message))
+        if expected_cefr is None:
+            if cefr:
+                problems.append(
+                    (
+                        "cefr_level",
+                        (
+                            f"cefr_level must be empty for a Fail ({score} is "
+                            f"below {exam.scale_min}), not {_show(cefr)}."
+                        ),
+                    )
+                )
+        elif cefr != expected_cefr:
+            if not cefr:
+                message = f"cefr_level is required: {score} is CEFR level {expected_cefr} in {exam.name}."
+            elif cefr.casefold() == expected_cefr.casefold():
+                message = f"cefr_level must be written exactly as '{expected_cefr}', not {_show(cefr)}."
+            else:
+                message = (
+                    f"cefr_level {_show(cefr)} does not match {score}, "
+                    f"which is CEFR level {expected_cefr} in {exam.name}."
+                )
+            problems.append(("cefr_level", message))
+
+    if problems or mean is None or expected_grade is None:
+        return None, problems
+    return (
+        ParsedResult(
+            session_id=session_id,
+            id_number=id_number,
+            overall_score=mean,
+            grade=expected_grade,
+            cefr_level=expected_cefr,
+            skills=skills,
+        ),
+        problems,
+    )
+
+
+class DuplicateIds:
+    """Remembers the first line of each ID Number in one file (IDs compared case-insensitively)."""
+
+    __slots__ = ("_first",)
+
+    def __init__(self) -> None:
+        self._first: dict[str, int] = {}
+
+    def check(self, line: int, id_number: str) -> FieldProblem | None:
+        """None the first time an ID is seen; an ``id_number`` problem on every later line."""
+        key = id_number.upper()
+        first = self._first.setdefault(key, line)
+        if first == line:
+            return None
+        return (
+            "id_number",
+            f"ID Number {key} appears more than once in this file (first on line {first}).",
+        )
+
+
+def _report_errors(line: int, problems: Iterable[FieldProblem]) -> list[ReportError]:
+    return [ReportError(line=line, field=f, message=m) for f, m in problems]
+
+
+class ResultsFileChecker:
+    """The checks of one results file that need no database: ``validate_result_row`` plus
+    "no ID twice in a file". Use one instance per file, rows in file order."""
+
+    def __init__(self) -> None:
+        self.ids = DuplicateIds()
+
+    def check(
+        self, line: int, row: Mapping[str, str], exam: Exam
+    ) -> tuple[ParsedResult | None, list[ReportError]]:
+        """``(ParsedResult, [])`` or ``(None, [ReportError(line, field, message), ...])``."""
+        parsed, problems = validate_result_row(row, exam)
+        raw_id = row.get("id_number", "").strip()
+        if _ID_NUMBER.fullmatch(raw_id):
+            duplicate = self.ids.check(line, raw_id)
+            if duplicate is not None:
+                problems.append(duplicate)
+        if problems:
+            return None, _report_errors(line, problems)
+        return parsed, []
+
+
+# --------------------------------------------------------------------------------------------
+# Entries rows
+
+
+@lru_cache(maxsize=1)
+def _london() -> ZoneInfo | None:
+    try:
+        return ZoneInfo("Europe/London")
+    except ZoneInfoNotFoundError:  # no tz database (install the tzdata package to be sure)
+        return None
+
+
+def _last_sunday(year: int, month: int) -> date:
+    day = date(year, month, 31)  # March and October both have 31 days
+    return day - timedelta(days=(day.weekday() + 1) % 7)
+
+
+def _london_nine_am(day: date) -> datetime:
+    zone = _london()
+    if zone is not None:
+        return datetime.combine(day, time(9), tzinfo=zone).astimezone(UTC)
+    # UK rules since 1996: BST from 01:00 UTC on the last Sunday of March to 01:00 UTC on the
+    # last Sunday of October; 09:00 local time is after the switch on either Sunday.
+    summer = _last_sunday(day.year, 3) <= day < _last_sunday(day.year, 10)
+    return datetime.combine(day, time(8 if summer else 9), tzinfo=UTC)
+
+
+def default_results_available_by(exam_date: date, format: str) -> datetime:
+    """09:00 UK time (Europe/London, summer time included) on the exam date + 35 days (PB) or
+    + 14 days (CB), as an aware UTC datetime. Raises KeyError for another format."""
+    return _london_nine_am(exam_date + timedelta(days=RESULT_WINDOW_DAYS[format]))
+
+
+@lru_cache(maxsize=4096)
+def _default_for(exam_date: date, exam_format: str) -> datetime:
+    # Rows of one session share the date and format: compute each default once.
+    return default_results_available_by(exam_date, exam_format)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedEntry:
+    """A valid entries row.
+
+    ``secret_number`` None means "generate one" (blank in the file); it is left out of repr so
+    it never reaches a log. ``results_available_by`` is aware UTC: the file's value, or the
+    default when blank (``results_available_by_given`` False). ``regenerate`` is True for
+    ``regenerate`` = ``yes``.
+    """
+
+    session_id: str
+    exam_code: str
+    exam_date: date
+    format: str
+    id_number: str
+    secret_number: str | None = dataclass_field(repr=False)
+    candidate_number: str
+    candidate_name: str
+    date_of_birth: date
+    centre_number: str
+    centre_name: str
+    results_available_by: datetime
+    results_available_by_given: bool
+    regenerate: bool
+
+
+_TEXT_COLUMNS = ("candidate_number", "candidate_name", "centre_number", "centre_name")
+
+
+def validate_entry_row(
+    row: Mapping[str, str],
+) -> tuple[ParsedEntry | None, list[FieldProblem]]:
+    """Check one entries row on its own (no database, no other rows).
+
+    Checks: session_id; ``exam`` a catalogue code and ``format`` PB or CB (either case, kept
+    upper-case); ``exam_date`` and ``date_of_birth`` real ISO dates (birth before the exam);
+    ID Number 6–12 letters/digits (kept upper-case); ``secret_number`` 4–8 digits or blank
+    (generate); candidate and centre number and name present (at most 200 characters);
+    optional ``results_available_by`` ISO 8601 with a UTC offset (blank: the default);
+    optional ``regenerate`` ``yes``, ``no`` or blank (and not ``yes`` beside a given secret).
+
+    Returns ``(ParsedEntry, [])`` or ``(None, [(field, message), ...])``.
+    """
+    problems: list[FieldProblem] = []
+    session_id = _session_id(row.get("session_id", "").strip(), problems)
+
+    raw_exam = row.get("exam", "").strip()
+    exam = get_exam(raw_exam) if raw_exam else None
+    if not raw_exam:
+        problems.append(("exam", "exam is required."))
+    elif exam is None:
+        problems.append(
+            (
+                "exam",
+                f"exam {_show(raw_exam)} is not a known exam code (A2K, B1P, B2F, C1A or C2P).",
+            )
+        )
+
+    raw_date = row.get("exam_date", "").strip()
+    exam_date = _parse_date(raw_date)
+    if not raw_date:
+        problems.append(("exam_date", "exam_date is required."))
+    elif exam_date is None:
+        problems.append(
+            (
+                "exam_date",
+                f"exam_date {_show(raw_date)} is not a date written YYYY-MM-DD.",
+            )
+        )
+
+    exam_format = row.get("format", "").strip().upper()
+    if exam_format not in RESULT_WINDOW_DAYS:
+        if exam_format:
+            problems.append(
+                (
+                    "format",
+                    f"format {_show(row['format'].strip())} must be PB (paper) or CB (computer).",
+                )
+            )
+        else:
+            problems.append(("format", "format is required: PB (paper) or CB (computer)."))
+
+    id_number = _id_number(row.get("id_number", "").strip(), problems)
+
+    secret = row.get("secret_number", "").strip()
+    if secret and not _SECRET.fullmatch(secret):
+        # Never echo the value: it may be a real secret with a typo.
+        problems.append(
+            (
+                "secret_number",
+                "secret_number must be 4 to 8 digits, or blank to have one generated.",
+            )
+        )
+
+    texts: dict[str, str] = {}
+    for column in _TEXT_COLUMNS:
+        value = row.get(column, "").strip()
+        if not value:
+            problems.append((column, f"{column} is required."))
+        elif len(value) > MAX_TEXT_CHARS:
+            problems.append((column, f"{column} is longer than {MAX_TEXT_CHARS} characters."))
+        texts[column] = value
+
+    raw_birth = row.get("date_of_birth", "").strip()
+    birth = _parse_date(raw_birth)
+    if not raw_birth:
+        problems.append(("date_of_birth", "date_of_birth is required."))
+    elif birth is None:
+        problems.append(
+            (
+                "date_of_birth",
+                f"date_of_birth {_show(raw_birth)} is not a date written YYYY-MM-DD.",
+            )
+        )
+    elif exam_date is not None and birth >= exam_date:
+        problems.append(("date_of_birth", "date_of_birth must be before the exam date."))
+
+    available: datetime | None = None
+    raw_available = row.get("results_available_by", "").strip()
+    if raw_available:
+        try:
+            parsed = datetime.fromisoformat(raw_available) if _ISO_INSTANT.fullmatch(raw_available) else None
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            problems.append(
+                (
+                    "results_available_by",
+                    (
+                        f"results_available_by {_show(raw_available)} is not an ISO 8601 date and "
+                        "time, for example 2024-04-05T09:00:00+01:00 (or leave it blank)."
+                    ),
+                )
+            )
+        elif parsed.tzinfo is None or parsed.utcoffset() is None:
+            problems.append(
+                (
+                    "results_available_by",
+                    (
+                        f"results_available_by {_show(raw_available)} needs a UTC offset, for "
+                        "example 2024-04-05T09:00:00+01:00 or 2024-04-05T08:00:00Z."
+                    ),
+                )
+            )
+        else:
+            available = parsed.astimezone(UTC)
+
+    raw_regenerate = row.get("regenerate", "").strip().lower()
+    regenerate = raw_regenerate == "yes"
+    if raw_regenerate not in ("", "yes", "no"):
+        problems.append(
+            (
+                "regenerate",
+                f"regenerate {_show(row['regenerate'].strip())} must be yes, no or blank.",
+            )
+        )
+    elif regenerate and secret:
+        problems.append(
+            (
+                "regenerate",
+                (
+                    "regenerate is yes but a secret_number is given: leave secret_number blank to "
+                    "have a new one generated, or set regenerate to no."
+                ),
+            )
+        )
+
+    if (
+        problems
+        or exam is None
+        or exam_date is None
+        or birth is None
+        or exam_format not in RESULT_WINDOW_DAYS
+    ):
+        return None, problems
+    return (
+        ParsedEntry(
+            session_id=session_id,
+            exam_code=exam.code,
+            exam_date=exam_date,
+            format=exam_format,
+            id_number=id_number,
+            secret_number=secret or None,
+            candidate_number=texts["candidate_number"],
+            candidate_name=texts["candidate_name"],
+            date_of_birth=birth,
+            centre_number=texts["centre_number"],
+            centre_name=texts["centre_name"],
+            results_available_by=available if available is not None else _default_for(exam_date, exam_format),
+            results_available_by_given=available is not None,
+            regenerate=regenerate,
+        ),
+        problems,
+    )
+
+
+@dataclass(slots=True)
+class SessionSpec:
+    """A session as one entries file describes it (from its first valid row; a later row's
+    ``results_available_by`` fills it in if the first row left it blank)."""
+
+    session_id: str
+    exam_code: str
+    exam_date: date
+    format: str
+    results_available_by: datetime
+    results_available_by_given: bool
+    first_line: int
+
+
+class SessionConsistency:
+    """The rows of one session must agree on exam, exam_date and format (and on
+    results_available_by where they give it). ``sessions`` then describes each session."""
+
+    def __init__(self) -> None:
+        self.sessions: dict[str, SessionSpec] = {}
+
+    def check(self, line: int, entry: ParsedEntry) -> list[FieldProblem]:
+        """Problems of this row against the first row of its session (none for that first row)."""
+        spec = self.sessions.get(entry.session_id)
+        if spec is None:
+            self.sessions[entry.session_id] = SessionSpec(
+                session_id=entry.session_id,
+                exam_code=entry.exam_code,
+                exam_date=entry.exam_date,
+                format=entry.format,
+                results_available_by=entry.results_available_by,
+                results_available_by_given=entry.results_available_by_given,
+                first_line=line,
+            )
+            return []
+        problems: list[FieldProblem] = []
+        sid = entry.session_id
+        for column, mine, theirs in (
+            ("exam", entry.exam_code, spec.exam_code),
+            ("exam_date", entry.exam_date, spec.exam_date),
+            ("format", entry.format, spec.format),
+        ):
+            if mine != theirs:
+                problems.append(
+                    (
+                        column,
+                        (
+                            f"{column} {mine} disagrees with line {spec.first_line}, which gives "
+                            f"{theirs} for session {sid}: the rows of one session must agree on "
+                            "exam, exam_date and format."
+                        ),
+                    )
+                )
+        if entry.results_available_by_given:
+            if not spec.results_available_by_given:
+                if not problems:
+                    spec.results_available_by = entry.results_available_by
+                    spec.results_available_by_given = True
+            elif entry.results_available_by != spec.results_available_by:
+                problems.append(
+                    (
+                        "results_available_by",
+                        (
+                            "results_available_by "
+                            f"{entry.results_available_by.isoformat().replace('+00:00', 'Z')} "
+                            f"disagrees with an earlier row of session {sid}, which gives "
+                            f"{spec.results_available_by.isoformat().replace('+00:00', 'Z')}."
+                        ),
+                    )
+                )
+        return problems
+
+
+class EntriesFileChecker:
+    """The checks of one entries file that need no database: ``validate_entry_row``, "no ID
+    twice in a file" and ``SessionConsistency``. One instance per file, rows in file order;
+    ``sessions`` then maps each session_id to its ``SessionSpec``."""
+
+    def __init__(self) -> None:
+        self.ids = DuplicateIds()
+        self.consistency = SessionConsistency()
+
+    @property
+    def sessions(self) -> dict[str, SessionSpec]:
+        return self.consistency.sessions
+
+    def check(self, line: int, row: Mapping[str, str]) -> tuple[ParsedEntry | None, list[ReportError]]:
+        """``(ParsedEntry, [])`` or ``(None, [ReportError(line, field, message), ...])``."""
+        parsed, problems = validate_entry_row(row)
+        raw_id = row.get("id_number", "").strip()
+        if _ID_NUMBER.fullmatch(raw_id):
+            duplicate = self.ids.check(line, raw_id)
+            if duplicate is not None:
+                problems.append(duplicate)
+        if parsed is not None:
+            problems.extend(self.consistency.check(line, parsed))
+        if problems:
+            return None, _report_errors(line, problems)
+        return parsed, []
