@@ -805,19 +805,6 @@ def test_default_results_available_by(exam_date: date, fmt: str, expected: datet
     assert value.utcoffset() == timedelta(0)
 
 
-def test_default_without_a_tz_database_matches_zoneinfo(monkeypatch: pytest.MonkeyPatch) -> None:
-    day = date(2019, 1, 1)
-    expected = []
-    while day < date(2031, 1, 1):
-        expected.append(default_results_available_by(day, "CB"))
-        day += timedelta(days=1)
-    monkeypatch.setattr(csvfiles, "_london", lambda: None)
-    day = date(2019, 1, 1)
-    for value in expected:
-        assert default_results_available_by(day, "CB") == value
-        day += timedelta(days=1)
-
-
 def test_default_rejects_unknown_format() -> None:
     with pytest.raises(KeyError):
         default_results_available_by(date(2024, 1, 1), "XX")

@@ -42,7 +42,7 @@ from dataclasses import field as dataclass_field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
@@ -707,27 +707,11 @@ class ResultsFileChecker:
 # Entries rows
 
 
-@lru_cache(maxsize=1)
-def _london() -> ZoneInfo | None:
-    try:
-        return ZoneInfo("Europe/London")
-    except ZoneInfoNotFoundError:  # no tz database (install the tzdata package to be sure)
-        return None
-
-
-def _last_sunday(year: int, month: int) -> date:
-    day = date(year, month, 31)  # March and October both have 31 days
-    return day - timedelta(days=(day.weekday() + 1) % 7)
+UK_TIME = ZoneInfo("Europe/London")  # the tzdata package ships the database with the layer
 
 
 def _london_nine_am(day: date) -> datetime:
-    zone = _london()
-    if zone is not None:
-        return datetime.combine(day, time(9), tzinfo=zone).astimezone(UTC)
-    # UK rules since 1996: BST from 01:00 UTC on the last Sunday of March to 01:00 UTC on the
-    # last Sunday of October; 09:00 local time is after the switch on either Sunday.
-    summer = _last_sunday(day.year, 3) <= day < _last_sunday(day.year, 10)
-    return datetime.combine(day, time(8 if summer else 9), tzinfo=UTC)
+    return datetime.combine(day, time(9), tzinfo=UK_TIME).astimezone(UTC)
 
 
 def default_results_available_by(exam_date: date, format: str) -> datetime:

@@ -8,6 +8,7 @@ from functools import lru_cache
 from exam_results.config import Settings, get_settings
 from exam_results.repositories.auth import AuthRepository
 from exam_results.repositories.candidates import CandidateRepository
+from exam_results.repositories.exams import ExamRepository
 from exam_results.repositories.mailer import Mailer
 from exam_results.repositories.pepper import get_pepper
 
@@ -16,6 +17,7 @@ from exam_results.repositories.pepper import get_pepper
 class Deps:
     settings: Settings
     candidates: CandidateRepository
+    exams: ExamRepository
     auth: AuthRepository
     mailer: Mailer
 
@@ -28,6 +30,7 @@ def _deps_for(settings: Settings) -> Deps:
     return Deps(
         settings=settings,
         candidates=CandidateRepository(settings.data_table),
+        exams=ExamRepository(settings.data_table),
         auth=AuthRepository(settings.auth_table),
         mailer=Mailer(settings.sender_email, settings.ses_configuration_set),
     )

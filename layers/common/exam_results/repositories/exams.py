@@ -1,0 +1,211 @@
+"""Exam sessions and results in the data table.
+
+  session  pk=SESSION#<session_id>   sk=SESSION
+           while open: gsi1pk=OPEN_SESSIONS  gsi1sk=<results_available_by, ISO UTC>
+  result   pk=CANDIDATE#<ID>         sk=RESULT#<session_id>
+           gsi1pk=RESULTS#<session_id>  gsi1sk=<ID>
+  notified pk=CANDIDATE#<ID>         sk=NOTIFIED#<session_id>
+
+Queries, never scans: due sessions come from GSI1 (``OPEN_SESSIONS`` up to now; the partition
+holds only open sessions, a few hundred at most), a session's results from GSI1 too.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from exam_results.models import ExamSession, Result
+from exam_results.repositories import dynamo
+from exam_results.repositories.candidates import candidate_pk
+
+OPEN_SESSIONS = "OPEN_SESSIONS"
+SESSION_SK = "SESSION"
+GSI1 = "GSI1"
+
+
+def session_pk(session_id: str) -> str:
+    return f"SESSION#{session_id}"
+
+
+def result_sk(session_id: str) -> str:
+    return f"RESULT#{session_id}"
+
+
+def instant(value: datetime) -> str:
+    """Instants are stored as ISO 8601 UTC with a Z, so that they sort as text."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class ExamRepository:
+    def __init__(self, table: str) -> None:
+        self.table = table
+
+    # -- sessions --
+
+    def session_item(self, session: ExamSession) -> dict[str, Any]:
+        record: dict[str, Any] = {
+            "pk": session_pk(session.session_id),
+            "sk": SESSION_SK,
+            **session.model_dump(mode="json"),
+            "results_available_by": instant(session.results_available_by),
+        }
+        if session.status == "open":
+            record["gsi1pk"] = OPEN_SESSIONS
+            record["gsi1sk"] = record["results_available_by"]
+        return record
+
+    def get_sessions(self, session_ids: Iterable[str]) -> dict[str, ExamSession]:
+        """Sessions by id, in one BatchGetItem per 100 (strongly consistent)."""
+        ids = sorted(set(session_ids))
+        found: dict[str, ExamSession] = {}
+        for start in range(0, len(ids), 100):
+            keys = [dynamo.item({"pk": session_pk(s), "sk": SESSION_SK}) for s in ids[start : start + 100]]
+            request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
+            while request:
+                page = dynamo.ddb().batch_get_item(RequestItems=request)
+                for raw in page.get("Responses", {}).get(self.table, []):
+                    record = dynamo.plain(raw) or {}
+                    found[record["session_id"]] = ExamSession.model_validate(record)
+                request = page.get("UnprocessedKeys") or {}
+        return found
+
+    def get_session(self, session_id: str) -> ExamSession | None:
+        return self.get_sessions([session_id]).get(session_id)
+
+    def due_sessions(self, now: datetime, limit: int = 100) -> list[ExamSession]:
+        """Open sessions whose result window has ended (GSI1 query; eventually consistent)."""
+        page = dynamo.ddb().query(
+            TableName=self.table,
+            IndexName=GSI1,
+            KeyConditionExpression="gsi1pk = :p AND gsi1sk <= :now",
+            ExpressionAttributeValues=dynamo.values({":p": OPEN_SESSIONS, ":now": instant(now)}),
+            Limit=limit,
+        )
+        return [ExamSession.model_validate(dynamo.plain(r)) for r in page.get("Items", [])]
+
+    def release(self, session_id: str, now: datetime) -> ExamSession | None:
+        """Mark the session released exactly once (None if it was not open any more)."""
+        try:
+            attrs = dynamo.ddb().update_item(
+                TableName=self.table,
+                Key=dynamo.item({"pk": session_pk(session_id), "sk": SESSION_SK}),
+                UpdateExpression="SET #s = :released, released_at = :now REMOVE gsi1pk, gsi1sk",
+                ConditionExpression="#s = :open AND results_available_by <= :now",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues=dynamo.values(
+                    {":released": "released", ":open": "open", ":now": instant(now)}
+                ),
+                ReturnValues="ALL_NEW",
+            )["Attributes"]
+        except ClientError as exc:
+            if dynamo.is_condition_failure(exc):
+                return None
+            raise
+        return ExamSession.model_validate(dynamo.plain(attrs))
+
+    def set_session_attributes(self, session_id: str, values: dict[str, Any]) -> None:
+        """Bookkeeping on a session item (for example the notification cursor)."""
+        names = {f"#k{i}": k for i, k in enumerate(values)}
+        vals = {f":v{i}": v for i, v in enumerate(values.values())}
+        dynamo.ddb().update_item(
+            TableName=self.table,
+            Key=dynamo.item({"pk": session_pk(session_id), "sk": SESSION_SK}),
+            UpdateExpression="SET " + ", ".join(f"#k{i} = :v{i}" for i in range(len(values))),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=dynamo.values(vals),
+        )
+
+    def get_session_record(self, session_id: str) -> dict[str, Any] | None:
+        """The raw session item, bookkeeping attributes included."""
+        raw = dynamo.ddb().get_item(
+            TableName=self.table,
+            Key=dynamo.item({"pk": session_pk(session_id), "sk": SESSION_SK}),
+            ConsistentRead=True,
+        ).get("Item")
+        return dynamo.plain(raw)
+
+    # -- results --
+
+    def result_item(self, result: Result) -> dict[str, Any]:
+        return {
+            "pk": candidate_pk(result.id_number),
+            "sk": result_sk(result.session_id),
+            "gsi1pk": f"RESULTS#{result.session_id}",
+            "gsi1sk": result.id_number,
+            **result.model_dump(mode="json"),
+        }
+
+    def candidate_records(self, id_number: str) -> list[dict[str, Any]]:
+        """Everything in a candidate's partition (entry, account, results, markers): one query."""
+        return list(
+            dynamo.query_all(
+                TableName=self.table,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues=dynamo.values({":pk": candidate_pk(id_number)}),
+                ConsistentRead=True,
+            )
+        )
+
+    def get_result(self, id_number: str, session_id: str) -> Result | None:
+        raw = dynamo.ddb().get_item(
+            TableName=self.table,
+            Key=dynamo.item({"pk": candidate_pk(id_number), "sk": result_sk(session_id)}),
+            ConsistentRead=True,
+        ).get("Item")
+        record = dynamo.plain(raw)
+        return Result.model_validate(record) if record else None
+
+    def session_results(
+        self, session_id: str, start_after: str | None = None, page_size: int = 1000
+    ) -> Iterator[tuple[Result, str]]:
+        """A session's results in ID order, with the key to resume after each one."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": GSI1,
+            "KeyConditionExpression": "gsi1pk = :p" + (" AND gsi1sk > :after" if start_after else ""),
+            "ExpressionAttributeValues": dynamo.values(
+                {":p": f"RESULTS#{session_id}", **({":after": start_after} if start_after else {})}
+            ),
+            "Limit": page_size,
+        }
+        for record in dynamo.query_all(**kwargs):
+            result = Result.model_validate(record)
+            yield result, result.id_number
+
+    # -- bulk writes --
+
+    def write_items(self, records: Iterable[dict[str, Any]], max_backoff: float = 5.0) -> int:
+        """BatchWriteItem, 25 per call, unprocessed items retried with jittered back-off.
+
+        Returns the number of BatchWriteItem calls made.
+        """
+        calls = 0
+        batch: list[dict[str, Any]] = []
+
+        def flush(items: list[dict[str, Any]]) -> None:
+            nonlocal calls
+            request = {self.table: [{"PutRequest": {"Item": dynamo.item(r)}} for r in items]}
+            attempt = 0
+            while request:
+                calls += 1
+                request = dynamo.ddb().batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+                if request:
+                    attempt += 1
+                    time.sleep(min(max_backoff, 0.05 * 2**attempt) * random.random())  # noqa: S311
+
+        for record in records:
+            batch.append(record)
+            if len(batch) == 25:
+                flush(batch)
+                batch = []
+        if batch:
+            flush(batch)
+        return calls
