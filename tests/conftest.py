@@ -27,8 +27,12 @@ os.environ.pop("AWS_PROFILE", None)
 from moto import mock_aws  # noqa: E402
 from moto.ses.models import ses_backends  # noqa: E402
 
+from devtools import moto_atomic  # noqa: E402
 from devtools.apigw import ApiGateway  # noqa: E402
 from devtools.stack import ACCOUNT, REGION, Stack  # noqa: E402
+
+
+moto_atomic.install()
 
 
 @pytest.fixture
