@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from typing import Annotated, Any
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -13,8 +13,10 @@ from pydantic import (
     Field,
     StrictBool,
     StrictStr,
+    SerializerFunctionWrapHandler,
     ValidationInfo,
     field_validator,
+    model_serializer,
 )
 from pydantic_core import PydanticCustomError
 
@@ -158,3 +160,67 @@ class ErrorBody(BaseModel):
     code: str
     message: str
     errors: list[dict[str, Any]] | None = None
+
+
+# -- results and verification --
+
+
+class ExamRef(BaseModel):
+    code: str
+    name: str
+
+
+class Statement(BaseModel):
+    overall_score: int
+    grade: str
+    cefr_level: str | None
+    skills: dict[str, int]
+
+
+class Certificate(BaseModel):
+    expected_at_centre_by: date
+
+
+class Centre(BaseModel):
+    number: str
+    name: str
+
+
+class ResultItem(BaseModel):
+    session_id: str
+    exam: ExamRef
+    exam_date: date
+    format: str
+    results_available_by: datetime
+    status: Literal["pending", "released", "overdue"]
+    statement: Statement | None = None
+    certificate: Certificate | None = None
+    centre: Centre
+
+    @model_serializer(mode="wrap")
+    def _omit_absent(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Before release an item has no statement or certificate keys at all."""
+        data: dict[str, Any] = handler(self)
+        for key in ("statement", "certificate"):
+            if data.get(key) is None:
+                data.pop(key, None)
+        return data
+
+
+class ResultsResponse(BaseModel):
+    results: list[ResultItem]
+
+
+class VerificationRequest(_Request):
+    id_number: IdNumber
+    secret_number: SecretNumber
+
+
+class VerificationResponse(BaseModel):
+    candidate_name: str
+    exam: ExamRef
+    exam_date: date
+    overall_score: int
+    grade: str
+    cefr_level: str | None
+    skills: dict[str, int]

@@ -1,0 +1,33 @@
+"""Results: GET /me/results (candidates) and POST /verifications (organisations)."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from exam_results.api_models import ResultsResponse, VerificationRequest, VerificationResponse
+from exam_results.http import handle, json_response, make_resolver
+from exam_results.observability import logger, metrics
+from exam_results.usecases import accounts, results
+from exam_results.wiring import deps
+
+app = make_resolver()
+
+
+@app.get("/me/results", responses={200: {"model": ResultsResponse}})
+def my_results() -> Response[str]:
+    principal = accounts.authenticate(deps(), app.current_event.headers.get("Authorization"))
+    return json_response(200, results.my_results(deps(), principal))
+
+
+@app.post("/verifications", responses={200: {"model": VerificationResponse}})
+def verify(body: Annotated[VerificationRequest, Body()]) -> Response[str]:
+    return json_response(200, results.verify(deps(), body))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return handle(app, event, context)

@@ -1,0 +1,105 @@
+"""Results for candidates (GET /me/results) and for organisations (POST /verifications)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from exam_results.api_models import (
+    Centre,
+    Certificate,
+    ExamRef,
+    ResultItem,
+    ResultsResponse,
+    Statement,
+    VerificationRequest,
+    VerificationResponse,
+)
+from exam_results.catalogue import get_exam
+from exam_results.errors import NotFound
+from exam_results.models import Entry, ExamSession, Result
+from exam_results.observability import count
+from exam_results.repositories.candidates import ENTRY_SK
+from exam_results.usecases.accounts import Principal, verify_secret_number
+from exam_results.wiring import Deps
+
+CERTIFICATE_DELAY = timedelta(days=28)
+
+
+def _exam(code: str) -> ExamRef:
+    exam = get_exam(code)
+    return ExamRef(code=code, name=exam.name if exam else code)
+
+
+def _statement(result: Result) -> Statement:
+    return Statement(
+        overall_score=result.overall_score,
+        grade=result.grade,
+        cefr_level=result.cefr_level,
+        skills=dict(result.skills),
+    )
+
+
+def result_item(entry: Entry, session: ExamSession, result: Result | None) -> ResultItem:
+    """One session of a candidate. Before release nothing of a result shows, not even whether
+    there is one; after release the statement, or 'overdue' when there is none."""
+    released = session.status == "released" and session.released_at is not None
+    item = ResultItem(
+        session_id=session.session_id,
+        exam=_exam(session.exam_code),
+        exam_date=session.exam_date,
+        format=session.format,
+        results_available_by=session.results_available_by,
+        status="pending",
+        centre=Centre(number=entry.centre_number, name=entry.centre_name),
+    )
+    if not released:
+        return item
+    if result is None:
+        return item.model_copy(update={"status": "overdue"})
+    assert session.released_at is not None
+    return item.model_copy(
+        update={
+            "status": "released",
+            "statement": _statement(result),
+            "certificate": Certificate(
+                expected_at_centre_by=(session.released_at + CERTIFICATE_DELAY).date()
+            ),
+        }
+    )
+
+
+def my_results(deps: Deps, principal: Principal) -> ResultsResponse:
+    records = deps.exams.candidate_records(principal.account.id_number)
+    entries = [Entry.model_validate(r) for r in records if r["sk"] == ENTRY_SK]
+    results = {
+        r["session_id"]: Result.model_validate(r) for r in records if str(r["sk"]).startswith("RESULT#")
+    }
+    sessions = deps.exams.get_sessions(e.session_id for e in entries)
+    items = [
+        result_item(entry, sessions[entry.session_id], results.get(entry.session_id))
+        for entry in entries
+        if entry.session_id in sessions
+    ]
+    return ResultsResponse(results=items)
+
+
+def verify(deps: Deps, request: VerificationRequest) -> VerificationResponse:
+    """A released result for an ID and Secret Number; every other case is the same NotFound."""
+    entry = verify_secret_number(deps, request.id_number, request.secret_number)
+    if entry is None:
+        count("VerificationsRefused")
+        raise NotFound()
+    session = deps.exams.get_session(entry.session_id)
+    result = deps.exams.get_result(entry.id_number, entry.session_id)
+    if session is None or session.status != "released" or result is None:
+        raise NotFound()
+    count("Verifications")
+    return VerificationResponse(
+        candidate_name=entry.candidate_name,
+        exam=_exam(session.exam_code),
+        exam_date=session.exam_date,
+        overall_score=result.overall_score,
+        grade=result.grade,
+        cefr_level=result.cefr_level,
+        skills=dict(result.skills),
+    )
