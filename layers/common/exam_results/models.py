@@ -61,7 +61,7 @@ class Result(_Record):
     session_id: str
     overall_score: int
     grade: str
-    cefr_level: str | None
+    cefr_level: str | None = None
     skills: dict[str, int]
 
 
