@@ -12,8 +12,9 @@ export SAM_CLI_TELEMETRY := 0
 export SAM_CLI_DISABLE_UPDATE_CHECK := 1
 export AWS_DEFAULT_REGION ?= eu-west-2
 PYTEST_ARGS ?=
+PORT ?= 3000
 
-.PHONY: help venv test unit lint typecheck validate run upload build deploy benchmark clean
+.PHONY: help venv test unit lint typecheck validate run upload browser build deploy benchmark clean
 
 help:
 	@echo "make run       run the whole service locally (moto + candidate pages) on 127.0.0.1:3000"
@@ -42,7 +43,23 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test: lint typecheck unit
+test: browser lint typecheck unit
+
+# The whole service on 127.0.0.1:$(PORT): moto, the API, the candidate pages, a mailbox, demo data.
+run: $(STAMP)
+	PORT=$(PORT) $(BIN)/python -m devtools.local
+
+# Put a file into the running local stack's uploads bucket: make upload FILE=day1.csv KIND=entries|results
+upload: $(STAMP)
+	@test -n "$(FILE)" -a -n "$(KIND)" || { echo "usage: make upload FILE=path/to/file.csv KIND=entries|results [PORT=$(PORT)]"; exit 2; }
+	$(BIN)/python -m devtools.local upload --port $(PORT) --kind $(KIND) "$(FILE)"
+
+# Debian's chromium for the browser tests (installed as root; Playwright never downloads a browser).
+browser:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; \
+	else echo "chromium is missing: install Debian's chromium (sudo apt-get install chromium) for the browser tests"; fi
 
 validate: $(SAM_VENV)/.installed
 	$(SAM_VENV)/bin/cfn-lint template.yaml

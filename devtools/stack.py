@@ -94,10 +94,7 @@ class Stack:
         self.stack_name = stack_name
         self.session = session or boto3.Session(region_name=REGION)
         self.region = self.session.region_name or REGION
-        params = {
-            name: str(spec.get("Default", ""))
-            for name, spec in self.template.get("Parameters", {}).items()
-        }
+        params = {name: str(spec.get("Default", "")) for name, spec in self.template.get("Parameters", {}).items()}
         params.update(parameters or {})
         self.refs: dict[str, str] = {}
         self.attrs: dict[tuple[str, str], str] = {}
@@ -244,12 +241,16 @@ class Stack:
     def _queue(self, logical: str, props: dict[str, Any]) -> None:
         props = self.resolver.resolve(props)
         fifo = bool(props.get("FifoQueue"))
-        name = props.get("QueueName") or f"{self.stack_name}-{logical}-{_suffix()}" + (
-            ".fifo" if fifo else ""
-        )
+        name = props.get("QueueName") or f"{self.stack_name}-{logical}-{_suffix()}" + (".fifo" if fifo else "")
         attributes: dict[str, str] = {}
-        for key in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds",
-                    "ReceiveMessageWaitTimeSeconds", "FifoQueue", "ContentBasedDeduplication"):
+        for key in (
+            "VisibilityTimeout",
+            "MessageRetentionPeriod",
+            "DelaySeconds",
+            "ReceiveMessageWaitTimeSeconds",
+            "FifoQueue",
+            "ContentBasedDeduplication",
+        ):
             if key in props:
                 attributes[key] = str(props[key]).lower() if isinstance(props[key], bool) else str(props[key])
         if "RedrivePolicy" in props:

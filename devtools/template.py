@@ -21,8 +21,21 @@ _TAGS = {
     **{
         t: f"Fn::{t}"
         for t in (
-            "Sub", "GetAtt", "Join", "If", "Equals", "Select", "Split", "FindInMap",
-            "ImportValue", "Not", "And", "Or", "Base64", "Cidr", "GetAZs",
+            "Sub",
+            "GetAtt",
+            "Join",
+            "If",
+            "Equals",
+            "Select",
+            "Split",
+            "FindInMap",
+            "ImportValue",
+            "Not",
+            "And",
+            "Or",
+            "Base64",
+            "Cidr",
+            "GetAZs",
         )
     },
 }
@@ -55,7 +68,7 @@ for _tag in _TAGS:
 
 def load(path: Path = TEMPLATE) -> dict[str, Any]:
     with path.open(encoding="utf-8") as fh:
-        return yaml.load(fh, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+        return yaml.load(fh, Loader=_Loader)
 
 
 class Resolver:
@@ -96,7 +109,7 @@ class Resolver:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 return self.ref(arg)
             if key == "Fn::GetAtt":
@@ -123,7 +136,7 @@ class Resolver:
 
     def _eval_condition(self, expr: Any) -> Any:
         if isinstance(expr, dict) and len(expr) == 1:
-            (key, arg), = expr.items()
+            ((key, arg),) = expr.items()
             if key == "Fn::Equals":
                 a, b = (self._eval_condition(x) for x in arg)
                 return str(a) == str(b)

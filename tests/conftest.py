@@ -24,13 +24,12 @@ os.environ.update(
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
-from moto import mock_aws  # noqa: E402
-from moto.ses.models import ses_backends  # noqa: E402
+from moto import mock_aws
+from moto.ses.models import ses_backends
 
-from devtools import moto_atomic  # noqa: E402
-from devtools.apigw import ApiGateway  # noqa: E402
-from devtools.stack import ACCOUNT, REGION, Stack  # noqa: E402
-
+from devtools import moto_atomic
+from devtools.apigw import ApiGateway
+from devtools.stack import ACCOUNT, REGION, Stack
 
 moto_atomic.install()
 

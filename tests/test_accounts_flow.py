@@ -138,7 +138,7 @@ def test_session_expires_after_sixty_minutes(api, registered):
     import time_machine
 
     with time_machine.travel("2026-06-01T10:00:00Z", tick=False) as t:
-        c, token = registered()
+        _c, token = registered()
         t.shift(59 * 60)
         assert api.call("GET", "/me", token=token).status == 200
         t.shift(61)

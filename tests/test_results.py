@@ -47,7 +47,7 @@ def test_pending_shows_the_date_and_nothing_of_the_result(api, registered, exams
     exams.session(SESSION, "C1A", date(2026, 6, 20), "PB", AVAILABLE)
     exams.result("ABC123456", SESSION, 189, "C", "C1", C1A_SKILLS)
     with time_machine.travel("2026-07-25T07:59:00Z", tick=False):
-        c, token = registered(session_id=SESSION)
+        _c, token = registered(session_id=SESSION)
         r = api.call("GET", "/me/results", token=token)
     assert r.status == 200
     assert r.json() == {
@@ -69,7 +69,7 @@ def test_pending_shows_the_date_and_nothing_of_the_result(api, registered, exams
 def test_released_shows_statement_and_certificate_date(api, registered, exams):
     exams.session(SESSION, "C1A", date(2026, 6, 20), "PB", AVAILABLE)
     exams.result("ABC123456", SESSION, 189, "C", "C1", C1A_SKILLS)
-    c, token = registered(session_id=SESSION)
+    _c, token = registered(session_id=SESSION)
     released = datetime(2026, 7, 25, 8, 3, 12, tzinfo=UTC)
     assert exams.release(SESSION, released) is not None
     item = api.call("GET", "/me/results", token=token).json()["results"][0]
@@ -80,7 +80,7 @@ def test_released_shows_statement_and_certificate_date(api, registered, exams):
 
 def test_released_without_a_result_is_overdue_and_names_the_centre(api, registered, exams):
     exams.session(SESSION, "C1A", date(2026, 6, 20), "PB", AVAILABLE, released_at=AVAILABLE)
-    c, token = registered(session_id=SESSION)
+    _c, token = registered(session_id=SESSION)
     item = api.call("GET", "/me/results", token=token).json()["results"][0]
     assert item["status"] == "overdue"
     assert item["centre"] == {"number": "GB123", "name": "Oxford Language Centre"}
@@ -91,7 +91,7 @@ def test_fail_has_null_cefr(api, registered, exams):
     skills = {"reading": 110, "writing": 112, "listening": 108, "speaking": 111}
     exams.session("B1P-2026-06-01-CB", "B1P", date(2026, 6, 1), "CB", AVAILABLE, released_at=AVAILABLE)
     exams.result("ABC123456", "B1P-2026-06-01-CB", 110, "Fail", None, skills)
-    c, token = registered(session_id="B1P-2026-06-01-CB")
+    _c, token = registered(session_id="B1P-2026-06-01-CB")
     item = api.call("GET", "/me/results", token=token).json()["results"][0]
     assert item["statement"] == {"overall_score": 110, "grade": "Fail", "cefr_level": None, "skills": skills}
 

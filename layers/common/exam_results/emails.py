@@ -12,9 +12,9 @@ SERVICE_NAME = "Exam Results Service"
 def _html(title: str, paragraphs: list[str], link: str, button: str) -> str:
     body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
     return (
-        "<!doctype html><html><body style=\"font-family:sans-serif\">"
+        '<!doctype html><html><body style="font-family:sans-serif">'
         f"<h1>{escape(title)}</h1>{body}"
-        f"<p><a href=\"{escape(link, quote=True)}\">{escape(button)}</a></p>"
+        f'<p><a href="{escape(link, quote=True)}">{escape(button)}</a></p>'
         f"<p>{escape(link)}</p></body></html>"
     )
 

@@ -47,10 +47,7 @@ class TooManyAttempts(DomainError):
 
 class Locked(TooManyAttempts):
     code = "locked"
-    message = (
-        "You entered the wrong password too many times. "
-        "You will not be able to log on for 30 minutes."
-    )
+    message = "You entered the wrong password too many times. You will not be able to log on for 30 minutes."
 
 
 class InvalidToken(DomainError):

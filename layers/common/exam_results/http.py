@@ -7,7 +7,6 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-
 from pydantic import BaseModel, ValidationError
 
 from exam_results import errors
@@ -44,7 +43,10 @@ _SECURITY_HEADERS = {
 
 
 def error_response(
-    status: int, code: str, message: str, extra: dict[str, Any] | None = None,
+    status: int,
+    code: str,
+    message: str,
+    extra: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response[str]:
     body: dict[str, Any] = {"code": code, "message": message, **(extra or {})}
@@ -71,9 +73,7 @@ def field_errors(raw: list[dict[str, Any]]) -> list[dict[str, str]]:
 
 
 def validation_response(errs: list[dict[str, str]]) -> Response[str]:
-    return error_response(
-        422, "validation_error", "Some fields are not valid: see errors.", {"errors": errs}
-    )
+    return error_response(422, "validation_error", "Some fields are not valid: see errors.", {"errors": errs})
 
 
 def make_resolver() -> APIGatewayRestResolver:
@@ -88,16 +88,12 @@ def make_resolver() -> APIGatewayRestResolver:
         status = next(s for cls, s in STATUS.items() if isinstance(exc, cls))
         if isinstance(exc, errors.FieldError):
             return validation_response([{"field": f, "message": m} for f, m in exc.errors])
-        headers = (
-            {"Retry-After": str(exc.retry_after)} if isinstance(exc, errors.TooManyAttempts) else {}
-        )
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, errors.TooManyAttempts) else {}
         return error_response(status, exc.code, exc.message, headers=headers)
 
     @app.exception_handler(errors.ConcurrentUpdate)
     def _busy(exc: errors.ConcurrentUpdate) -> Response[str]:
-        return error_response(
-            503, "busy", "The service is busy. Please try again.", headers={"Retry-After": "1"}
-        )
+        return error_response(503, "busy", "The service is busy. Please try again.", headers={"Retry-After": "1"})
 
     @app.not_found
     def _not_found(exc: Exception) -> Response[str]:

@@ -35,9 +35,7 @@ class AttemptPolicy:
 
 
 LOGIN = AttemptPolicy(scope="LOGIN", threshold=4, window=WINDOW_SECONDS, error=Locked)
-SECRET = AttemptPolicy(
-    scope="SECRET", threshold=5, window=WINDOW_SECONDS, error=TooManyAttempts
-)
+SECRET = AttemptPolicy(scope="SECRET", threshold=5, window=WINDOW_SECONDS, error=TooManyAttempts)
 
 
 @dataclass(frozen=True)

@@ -13,15 +13,11 @@ MIN_LETTERS = 1
 MIN_DIGITS = 2
 
 # OWASP's Argon2id baseline: m=19 MiB, t=2, p=1.
-_HASHER = PasswordHasher(
-    time_cost=2, memory_cost=19456, parallelism=1, hash_len=32, salt_len=16, type=Type.ID
-)
+_HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1, hash_len=32, salt_len=16, type=Type.ID)
 
 # A hash of a random password nobody knows, with the same parameters: verifying against it costs
 # what a real verification costs, so an unknown ID Number takes as long as a wrong password.
-_DUMMY_HASH = (
-    "$argon2id$v=19$m=19456,t=2,p=1$Ao8BpcwztCzacwtYUxgu6w$q6kPWI42lPVH6K+iGErIhUAjpJsyimTv1odTBsEEnQs"
-)
+_DUMMY_HASH = "$argon2id$v=19$m=19456,t=2,p=1$Ao8BpcwztCzacwtYUxgu6w$q6kPWI42lPVH6K+iGErIhUAjpJsyimTv1odTBsEEnQs"
 
 
 @lru_cache(maxsize=1)

@@ -55,9 +55,11 @@ class AuthRepository:
         dynamo.ddb().put_item(**put)
 
     def get_token(self, token_hash: str) -> TokenRecord | None:
-        raw = dynamo.ddb().get_item(
-            TableName=self.table, Key=self._key(self._token_pk(token_hash)), ConsistentRead=True
-        ).get("Item")
+        raw = (
+            dynamo.ddb()
+            .get_item(TableName=self.table, Key=self._key(self._token_pk(token_hash)), ConsistentRead=True)
+            .get("Item")
+        )
         record = dynamo.plain(raw)
         if not record:
             return None
@@ -98,9 +100,7 @@ class AuthRepository:
         for start in range(0, len(batch), 25):
             request = {self.table: batch[start : start + 25]}
             while request:
-                request = dynamo.ddb().batch_write_item(RequestItems=request).get(
-                    "UnprocessedItems"
-                ) or {}
+                request = dynamo.ddb().batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
 
     def delete_owner_tokens(self, id_number: str) -> None:
         self.delete_keys(self.owner_token_keys(id_number))
@@ -137,9 +137,7 @@ class AuthRepository:
 
     def restart_attempts(self, pk: str, old_expires_at: int | None, expires_at: int) -> bool:
         """Replace an expired record by a fresh one holding one attempt (False: lost a race)."""
-        condition = (
-            "attribute_not_exists(pk)" if old_expires_at is None else "expires_at = :old"
-        )
+        condition = "attribute_not_exists(pk)" if old_expires_at is None else "expires_at = :old"
         names = {":old": old_expires_at} if old_expires_at is not None else {}
         try:
             dynamo.ddb().put_item(
@@ -197,9 +195,7 @@ class AuthRepository:
         try:
             dynamo.ddb().put_item(
                 TableName=self.table,
-                Item=dynamo.item(
-                    {"pk": pk, "sent": sent, "version": version + 1, "expires_at": expires_at}
-                ),
+                Item=dynamo.item({"pk": pk, "sent": sent, "version": version + 1, "expires_at": expires_at}),
                 ConditionExpression=condition,
                 ExpressionAttributeValues=dynamo.values({":v": version}),
             )

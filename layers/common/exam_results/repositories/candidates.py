@@ -38,9 +38,7 @@ class CandidateRepository:
         page = dynamo.ddb().query(
             TableName=self.table,
             KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :e",
-            ExpressionAttributeValues=dynamo.values(
-                {":pk": candidate_pk(id_number), ":a": ACCOUNT_SK, ":e": ENTRY_SK}
-            ),
+            ExpressionAttributeValues=dynamo.values({":pk": candidate_pk(id_number), ":a": ACCOUNT_SK, ":e": ENTRY_SK}),
             ConsistentRead=True,
         )
         entry: Entry | None = None
@@ -54,25 +52,27 @@ class CandidateRepository:
         return entry, account
 
     def get_account(self, id_number: str) -> Account | None:
-        raw = dynamo.ddb().get_item(
-            TableName=self.table, Key=self._key(id_number, ACCOUNT_SK), ConsistentRead=True
-        ).get("Item")
+        raw = (
+            dynamo.ddb()
+            .get_item(TableName=self.table, Key=self._key(id_number, ACCOUNT_SK), ConsistentRead=True)
+            .get("Item")
+        )
         record = dynamo.plain(raw)
         return Account.model_validate(record) if record else None
 
     def get_entry(self, id_number: str) -> Entry | None:
-        raw = dynamo.ddb().get_item(
-            TableName=self.table, Key=self._key(id_number, ENTRY_SK), ConsistentRead=True
-        ).get("Item")
+        raw = (
+            dynamo.ddb()
+            .get_item(TableName=self.table, Key=self._key(id_number, ENTRY_SK), ConsistentRead=True)
+            .get("Item")
+        )
         record = dynamo.plain(raw)
         return Entry.model_validate(record) if record else None
 
     def put_entry(self, entry: Entry) -> None:
         dynamo.ddb().put_item(
             TableName=self.table,
-            Item=dynamo.item(
-                {"pk": candidate_pk(entry.id_number), "sk": ENTRY_SK, **entry.model_dump(mode="json")}
-            ),
+            Item=dynamo.item({"pk": candidate_pk(entry.id_number), "sk": ENTRY_SK, **entry.model_dump(mode="json")}),
         )
 
     # -- transactional operations (combined with token writes by the use cases) --

@@ -125,11 +125,15 @@ class ExamRepository:
 
     def get_session_record(self, session_id: str) -> dict[str, Any] | None:
         """The raw session item, bookkeeping attributes included."""
-        raw = dynamo.ddb().get_item(
-            TableName=self.table,
-            Key=dynamo.item({"pk": session_pk(session_id), "sk": SESSION_SK}),
-            ConsistentRead=True,
-        ).get("Item")
+        raw = (
+            dynamo.ddb()
+            .get_item(
+                TableName=self.table,
+                Key=dynamo.item({"pk": session_pk(session_id), "sk": SESSION_SK}),
+                ConsistentRead=True,
+            )
+            .get("Item")
+        )
         return dynamo.plain(raw)
 
     # -- results --
@@ -155,11 +159,15 @@ class ExamRepository:
         )
 
     def get_result(self, id_number: str, session_id: str) -> Result | None:
-        raw = dynamo.ddb().get_item(
-            TableName=self.table,
-            Key=dynamo.item({"pk": candidate_pk(id_number), "sk": result_sk(session_id)}),
-            ConsistentRead=True,
-        ).get("Item")
+        raw = (
+            dynamo.ddb()
+            .get_item(
+                TableName=self.table,
+                Key=dynamo.item({"pk": candidate_pk(id_number), "sk": result_sk(session_id)}),
+                ConsistentRead=True,
+            )
+            .get("Item")
+        )
         record = dynamo.plain(raw)
         return Result.model_validate(record) if record else None
 

@@ -87,9 +87,7 @@ def verify_secret_number(deps: Deps, id_number: str, secret: str) -> Entry | Non
     limiter = AttemptLimiter(deps.auth, SECRET)
     reservation = limiter.reserve(id_number)
     entry = deps.candidates.get_entry(id_number)
-    ok = credentials.verify_secret(
-        deps.pepper(), entry.secret_hash if entry else None, id_number, secret
-    )
+    ok = credentials.verify_secret(deps.pepper(), entry.secret_hash if entry else None, id_number, secret)
     if not ok or entry is None:
         limiter.failed(reservation)
         return None

@@ -61,9 +61,7 @@ def result_item(entry: Entry, session: ExamSession, result: Result | None) -> Re
         update={
             "status": "released",
             "statement": _statement(result),
-            "certificate": Certificate(
-                expected_at_centre_by=(session.released_at + CERTIFICATE_DELAY).date()
-            ),
+            "certificate": Certificate(expected_at_centre_by=(session.released_at + CERTIFICATE_DELAY).date()),
         }
     )
 
@@ -71,9 +69,7 @@ def result_item(entry: Entry, session: ExamSession, result: Result | None) -> Re
 def my_results(deps: Deps, principal: Principal) -> ResultsResponse:
     records = deps.exams.candidate_records(principal.account.id_number)
     entries = [Entry.model_validate(r) for r in records if r["sk"] == ENTRY_SK]
-    results = {
-        r["session_id"]: Result.model_validate(r) for r in records if str(r["sk"]).startswith("RESULT#")
-    }
+    results = {r["session_id"]: Result.model_validate(r) for r in records if str(r["sk"]).startswith("RESULT#")}
     sessions = deps.exams.get_sessions(e.session_id for e in entries)
     items = [
         result_item(entry, sessions[entry.session_id], results.get(entry.session_id))
