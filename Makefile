@@ -13,6 +13,7 @@ export SAM_CLI_DISABLE_UPDATE_CHECK := 1
 export AWS_DEFAULT_REGION ?= eu-west-2
 PYTEST_ARGS ?=
 PORT ?= 3000
+STAGE ?= dev
 
 .PHONY: help venv test unit lint typecheck validate run upload browser build deploy benchmark clean
 
@@ -40,7 +41,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+unit: $(STAMP) $(SAM_VENV)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: browser lint typecheck unit
@@ -60,6 +61,14 @@ browser:
 	elif [ "$$(id -u)" = 0 ]; then \
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; \
 	else echo "chromium is missing: install Debian's chromium (sudo apt-get install chromium) for the browser tests"; fi
+
+# sam build without containers (needs python3.13 with pip on PATH: pyenv's, via .python-version).
+build: $(SAM_VENV)/.installed
+	$(SAM) build --template template.yaml --config-env $(STAGE)
+
+# sam deploy with samconfig.toml's environment for the stage: make deploy STAGE=dev|prod
+deploy: build
+	$(SAM) deploy --config-env $(STAGE)
 
 validate: $(SAM_VENV)/.installed
 	$(SAM_VENV)/bin/cfn-lint template.yaml
