@@ -163,3 +163,33 @@ def registered(api: ApiGateway, seed, mailbox: Mailbox):  # type: ignore[no-unty
         return c, r.json()["token"]
 
     return _make
+
+
+@pytest.fixture
+def exams(stack):
+    """Sessions and results written straight into the data table."""
+    from exam_results.models import ExamSession, Result
+    from exam_results.wiring import deps
+
+    d = deps()
+
+    class Exams:
+        def session(self, session_id, code, exam_date, fmt, available_by, released_at=None):
+            s = ExamSession(
+                session_id=session_id, exam_code=code, exam_date=exam_date, format=fmt,
+                results_available_by=available_by,
+                status="released" if released_at else "open", released_at=released_at,
+            )
+            d.exams.write_items([d.exams.session_item(s)])
+            return s
+
+        def result(self, id_number, session_id, overall, grade, cefr, skills):
+            r = Result(id_number=id_number, session_id=session_id, overall_score=overall, grade=grade,
+                       cefr_level=cefr, skills=skills)
+            d.exams.write_items([d.exams.result_item(r)])
+            return r
+
+        def release(self, session_id, now):
+            return d.exams.release(session_id, now)
+
+    return Exams()

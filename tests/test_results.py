@@ -4,38 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-import pytest
 import time_machine
-
-from exam_results.models import ExamSession, Result
-
-
-@pytest.fixture
-def exams(stack):
-    from exam_results.wiring import deps
-
-    d = deps()
-
-    class Exams:
-        def session(self, session_id, code, exam_date, fmt, available_by, released_at=None):
-            s = ExamSession(
-                session_id=session_id, exam_code=code, exam_date=exam_date, format=fmt,
-                results_available_by=available_by,
-                status="released" if released_at else "open", released_at=released_at,
-            )
-            d.exams.write_items([d.exams.session_item(s)])
-            return s
-
-        def result(self, id_number, session_id, overall, grade, cefr, skills):
-            r = Result(id_number=id_number, session_id=session_id, overall_score=overall, grade=grade,
-                       cefr_level=cefr, skills=skills)
-            d.exams.write_items([d.exams.result_item(r)])
-            return r
-
-        def release(self, session_id, now):
-            return d.exams.release(session_id, now)
-
-    return Exams()
 
 
 C1A_SKILLS = {"reading": 190, "use_of_english": 185, "writing": 176, "listening": 201, "speaking": 193}

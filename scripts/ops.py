@@ -1,0 +1,133 @@
+"""Operator commands for results day (see docs/runbook.md).
+
+    python -m scripts.ops candidate ABC123456 --stack exam-results-prod
+    python -m scripts.ops rerun results/day1.csv --stack exam-results-prod
+
+Resource names come from the stack's outputs (or --data-table/--auth-table/--bucket).
+Nothing here prints a Secret Number, a token, a password hash or a full email address.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import boto3
+
+
+@dataclass
+class Names:
+    data_table: str
+    auth_table: str
+    bucket: str
+
+
+def names_from(args: argparse.Namespace) -> Names:
+    outputs: dict[str, str] = {}
+    if args.stack:
+        stack = boto3.client("cloudformation").describe_stacks(StackName=args.stack)["Stacks"][0]
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    return Names(
+        data_table=args.data_table or outputs.get("DataTableName", ""),
+        auth_table=args.auth_table or outputs.get("AuthTableName", ""),
+        bucket=args.bucket or outputs.get("UploadsBucketName", ""),
+    )
+
+
+def _mask(email: str) -> str:
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def candidate_report(names: Names, id_number: str, now: datetime | None = None) -> list[str]:
+    """Answer "my result is not there": what the service knows of one ID Number, and why."""
+    os.environ.setdefault("DATA_TABLE", names.data_table)
+    os.environ.setdefault("AUTH_TABLE", names.auth_table)
+    from exam_results.credentials import normalise_id
+    from exam_results.repositories.auth import AuthRepository
+    from exam_results.repositories.exams import ExamRepository
+
+    now = now or datetime.now(UTC)
+    id_number = normalise_id(id_number)
+    exams = ExamRepository(names.data_table)
+    records = {r["sk"]: r for r in exams.candidate_records(id_number)}
+    lines = [f"ID Number {id_number}"]
+    entry = records.get("ENTRY")
+    if entry is None:
+        return [*lines, "no entry: the centre's entries file has not been loaded for this ID (check reports/entries/)"]
+    session = exams.get_session(entry["session_id"])
+    lines.append(f"entry: session {entry['session_id']}, centre {entry['centre_number']} {entry['centre_name']}")
+    if session is None:
+        lines.append("session: missing (load the entries file again)")
+    else:
+        lines.append(
+            f"session: {session.status}, results available by {session.results_available_by.isoformat()}"
+            + (f", released at {session.released_at.isoformat()}" if session.released_at else "")
+        )
+    result = records.get(f"RESULT#{entry['session_id']}")
+    lines.append("result: " + ("present" if result else "none uploaded (check reports/results/)"))
+    account = records.get("ACCOUNT")
+    if account is None:
+        lines.append("account: not registered")
+    else:
+        confirmed = "confirmed" if account.get("email_confirmed_at") else "NOT confirmed (resend the confirmation)"
+        lines.append(f"account: {_mask(account['email'])}, email {confirmed}")
+    notified = records.get(f"NOTIFIED#{entry['session_id']}")
+    lines.append("results email: " + ("sent" if notified else "not sent"))
+    auth = AuthRepository(names.auth_table)
+    for scope in ("LOGIN", "SECRET"):
+        record = auth.get_attempts(auth.attempts_pk(scope, id_number)) or {}
+        if float(record.get("locked_until", 0)) > now.timestamp():
+            minutes = math.ceil((float(record["locked_until"]) - now.timestamp()) / 60)
+            lines.append(f"{scope.lower()} locked for another {minutes} minutes")
+    if session and session.status == "released":
+        verdict = (
+            "visible to the candidate" if result else "OVERDUE: no result uploaded; the centre should ask the board"
+        )
+    else:
+        verdict = "pending: not released yet"
+    lines.append(f"verdict: {verdict}")
+    return lines
+
+
+def rerun(names: Names, key: str) -> str:
+    """Process an uploaded file again: copy the object onto itself (a new version → new event)."""
+    s3 = boto3.client("s3")
+    s3.copy_object(
+        Bucket=names.bucket,
+        Key=key,
+        CopySource={"Bucket": names.bucket, "Key": key},
+        MetadataDirective="REPLACE",
+        Metadata={"rerun-at": str(int(time.time()))},
+    )
+    return f"s3://{names.bucket}/{key} copied onto itself; its report will be rewritten under reports/{key}.json"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.ops", description=__doc__)
+    parser.add_argument("--stack", help="CloudFormation stack name (resource names from its outputs)")
+    parser.add_argument("--data-table")
+    parser.add_argument("--auth-table")
+    parser.add_argument("--bucket")
+    sub = parser.add_subparsers(dest="command", required=True)
+    cand = sub.add_parser("candidate", help='answer "my result is not there" for an ID Number')
+    cand.add_argument("id_number")
+    again = sub.add_parser("rerun", help="process an uploaded entries or results file again")
+    again.add_argument("key")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "layers", "common"))
+    names = names_from(args)
+    if args.command == "candidate":
+        print("\n".join(candidate_report(names, args.id_number)))
+    else:
+        print(rerun(names, args.key))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
