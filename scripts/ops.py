@@ -83,7 +83,7 @@ def candidate_report(names: Names, id_number: str, now: datetime | None = None) 
     for scope in ("LOGIN", "SECRET"):
         record = auth.get_attempts(auth.attempts_pk(scope, id_number)) or {}
         if float(record.get("locked_until", 0)) > now.timestamp():
-            minutes = math.ceil((float(record["locked_until"]) - now.timestamp()) / 60)
+            minutes = max(1, round((float(record["locked_until"]) - now.timestamp()) / 60))
             lines.append(f"{scope.lower()} locked for another {minutes} minutes")
     if session and session.status == "released":
         verdict = (

@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime
 
 import time_machine
 
-
 C1A_SKILLS = {"reading": 190, "use_of_english": 185, "writing": 176, "listening": 201, "speaking": 193}
 SESSION = "C1A-2026-06-20-PB"
 AVAILABLE = datetime(2026, 7, 25, 8, 0, tzinfo=UTC)  # 09:00 UK summer time
