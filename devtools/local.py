@@ -1,0 +1,587 @@
+"""The whole service on this machine, in one process: ``make run`` (``python -m devtools.local``).
+
+* An AWS emulator (moto's ``ThreadedMotoServer`` on 127.0.0.1) with every table, bucket, queue,
+  secret, SES identity and template of ``template.yaml``.
+* One HTTP server on 127.0.0.1:PORT (env ``PORT``, default 3000):
+  ``/api/*`` the API routes of the template (API Gateway REST proxy events, handlers run in
+  this process with the template's environment), ``/`` the candidate pages of ``web/``,
+  ``/_local/mailbox`` every email SES accepted (``/_local/mailbox.json`` for scripts),
+  ``/_local/status.json``, and two local-only controls (POST, header ``X-Local-Control: 1``):
+  ``/_local/upload?kind=entries|results&name=FILE`` and ``/_local/release``.
+* The template's S3, SQS and schedule event sources (see ``devtools.sources``).
+* Demo data: one PB and one CB session with a candidate each; the PB session's results are
+  released about a minute after start.
+
+Other commands, for a running stack: ``python -m devtools.local upload --kind entries FILE``
+(``make upload``) and ``python -m devtools.local release``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import mimetypes
+import os
+import secrets
+import signal
+import sys
+import threading
+import urllib.error
+import urllib.request
+import warnings
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, quote, urlsplit
+
+from devtools.template import ROOT, TEMPLATE
+
+if TYPE_CHECKING:
+    from devtools.apigw import ApiGateway
+    from devtools.sources import EventSources, Invocation, Workers
+    from devtools.stack import Stack
+
+HOST = "127.0.0.1"
+WEB = ROOT / "web"
+CONTROL_HEADER = "X-Local-Control"
+UPLOAD_KINDS = ("entries", "results")
+SENDER = "results@example.com"
+READY = "Local stack ready on"
+
+log = logging.getLogger("devtools.local")
+
+
+# ---------------------------------------------------------------------------------- environment
+
+
+def use_emulator(endpoint: str, region: str) -> None:
+    """Point every boto3 client of this process at the emulator, before any function runs."""
+    for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+        os.environ.pop(key, None)
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_DEFAULT_REGION": region,
+            "AWS_REGION": region,
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+    )
+
+
+def _locked_stack_class() -> type[Stack]:
+    from devtools.stack import Stack
+
+    class LockedStack(Stack):
+        """Runs one handler at a time: each sees exactly its own function's environment."""
+
+        _invoke_lock = threading.RLock()
+
+        def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
+            with self._invoke_lock:
+                return super().invoke(logical_id, event)
+
+    return LockedStack
+
+
+# ---------------------------------------------------------------------------------- demo data
+
+
+@dataclass
+class DemoCandidate:
+    format: str
+    session_id: str
+    exam: str
+    exam_date: str
+    id_number: str
+    secret_number: str
+    name: str
+    results_available_by: str  # ISO 8601, or "" for the default window
+    has_result: bool
+
+
+ENTRY_COLUMNS = (
+    "session_id,exam,exam_date,format,id_number,secret_number,candidate_number,candidate_name,"
+    "date_of_birth,centre_number,centre_name,results_available_by"
+)
+RESULT_COLUMNS = "session_id,id_number,overall_score,grade,cefr_level,reading,use_of_english,writing,listening,speaking"
+# C1 Advanced: the mean of the skills is 195, grade B, CEFR C1 (band 193–199).
+DEMO_RESULT = {
+    "overall_score": 195,
+    "grade": "B",
+    "cefr_level": "C1",
+    "skills": {"reading": 198, "use_of_english": 190, "writing": 195, "listening": 200, "speaking": 192},
+}
+
+
+def demo_candidates(now: datetime) -> list[DemoCandidate]:
+    today = now.date()
+    pb_date, cb_date = today - timedelta(days=36), today - timedelta(days=3)
+    release = (now + timedelta(minutes=1)).replace(microsecond=0)
+    return [
+        DemoCandidate(
+            "PB",
+            f"C1A-{pb_date}-PB",
+            "C1A",
+            pb_date.isoformat(),
+            "DEMOPB01",
+            f"{secrets.randbelow(10**8):08d}",
+            "Alex Paper",
+            release.isoformat(),
+            True,
+        ),
+        DemoCandidate(
+            "CB",
+            f"B2F-{cb_date}-CB",
+            "B2F",
+            cb_date.isoformat(),
+            "DEMOCB01",
+            f"{secrets.randbelow(10**8):08d}",
+            "Sam Computer",
+            "",
+            False,
+        ),
+    ]
+
+
+def demo_files(candidates: list[DemoCandidate]) -> tuple[bytes, bytes]:
+    """The demo entries file and results file, in the exam board's CSV formats."""
+    entries = [ENTRY_COLUMNS]
+    results = [RESULT_COLUMNS]
+    for i, c in enumerate(candidates, start=1):
+        entries.append(
+            f"{c.session_id},{c.exam},{c.exam_date},{c.format},{c.id_number},{c.secret_number},"
+            f"{i:04d},{c.name},2004-05-17,GB123,Oxford Language Centre,{c.results_available_by}"
+        )
+        if c.has_result:
+            s = DEMO_RESULT["skills"]
+            assert isinstance(s, dict)
+            results.append(
+                f"{c.session_id},{c.id_number},{DEMO_RESULT['overall_score']},{DEMO_RESULT['grade']},"
+                f"{DEMO_RESULT['cefr_level']},{s['reading']},{s['use_of_english']},{s['writing']},"
+                f"{s['listening']},{s['speaking']}"
+            )
+    return ("\r\n".join(entries) + "\r\n").encode(), ("\r\n".join(results) + "\r\n").encode()
+
+
+def load_demo(local: LocalStack) -> tuple[list[DemoCandidate], str]:
+    """Put the demo data in: through the uploads bucket once a function imports entries files,
+    straight into the data table until then. Returns the candidates and how they were loaded."""
+    candidates = demo_candidates(datetime.now(UTC))
+    entries_csv, results_csv = demo_files(candidates)
+    sources = local.sources
+    entries_key, results_key = "entries/demo-entries.csv", "results/demo-results.csv"
+    bucket = sources.bucket_for(entries_key)
+    if bucket and any(t.matches("ObjectCreated:Put", entries_key) for t in sources.s3_triggers):
+        failed = [i for i in sources.put_object(bucket, entries_key, entries_csv) if not i.ok]
+        results_bucket = sources.bucket_for(results_key)
+        if results_bucket and any(t.matches("ObjectCreated:Put", results_key) for t in sources.s3_triggers):
+            failed += [i for i in sources.put_object(results_bucket, results_key, results_csv) if not i.ok]
+        how = "uploaded entries and results files through the uploads bucket"
+        if failed:
+            how += f" ({len(failed)} invocation(s) failed: see the log above)"
+        return candidates, how
+
+    # No entries import in the template yet: seed the entries as the tests do.
+    spec = next(iter(local.stack.functions().values()))
+    for layer in spec.layers:
+        if str(layer) not in sys.path:
+            sys.path.insert(0, str(layer))
+    local.stack._apply_env(spec)
+    from exam_results import credentials
+    from exam_results.models import Entry
+    from exam_results.wiring import deps
+
+    d = deps()
+    for i, c in enumerate(candidates, start=1):
+        d.candidates.put_entry(
+            Entry(
+                id_number=c.id_number,
+                session_id=c.session_id,
+                secret_hash=credentials.hash_secret(d.pepper(), c.id_number, c.secret_number),
+                candidate_number=f"{i:04d}",
+                candidate_name=c.name,
+                date_of_birth=date(2004, 5, 17),
+                centre_number="GB123",
+                centre_name="Oxford Language Centre",
+            )
+        )
+    return candidates, "entries written straight to the data table (no entries import function yet)"
+
+
+# ---------------------------------------------------------------------------------- HTTP
+
+
+class Handler(BaseHTTPRequestHandler):
+    server_version = "ExamResultsLocal/1"
+    protocol_version = "HTTP/1.1"
+    local: LocalStack  # set on the subclass made per server
+
+    # -- plumbing
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        sent = {k.lower() for k in (headers or {})}
+        for key, value in (headers or {}).items():
+            if key.lower() in {"content-length", "connection", "transfer-encoding"}:
+                continue
+            self.send_header(key, value)
+        if "cache-control" not in sent:
+            self.send_header("Cache-Control", "no-store")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _json(self, status: int, value: Any) -> None:
+        self._send(status, json.dumps(value, indent=2, default=str).encode(), {"Content-Type": "application/json"})
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    # -- verbs
+
+    def do_GET(self) -> None:
+        self._route()
+
+    def do_HEAD(self) -> None:
+        self._route()
+
+    def do_POST(self) -> None:
+        self._route()
+
+    def do_PUT(self) -> None:
+        self._route()
+
+    def do_PATCH(self) -> None:
+        self._route()
+
+    def do_DELETE(self) -> None:
+        self._route()
+
+    def do_OPTIONS(self) -> None:
+        self._route()
+
+    def _route(self) -> None:
+        parts = urlsplit(self.path)
+        path = parts.path
+        try:
+            if path == "/api" or path.startswith("/api/"):
+                self._api(path[len("/api") :] or "/", parts.query)
+            elif path.startswith("/_local/"):
+                self._control(path, parts.query)
+            elif self.command in {"GET", "HEAD"}:
+                self._static(path)
+            else:
+                self._send(405, b"Method Not Allowed\n", {"Content-Type": "text/plain", "Allow": "GET, HEAD"})
+        except Exception:
+            log.exception("%s %s failed", self.command, self.path)
+            self._json(500, {"message": "local server error (see the log)"})
+
+    def _api(self, path: str, query: str) -> None:
+        body = self._body()
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in {"connection", "keep-alive"}}
+        response = self.local.api.request(self.command, path, body or None, headers, query)
+        log.info("API %s %s → %s", self.command, path, response.status)
+        self._send(response.status, response.body.encode("utf-8"), response.headers)
+
+    def _static(self, path: str) -> None:
+        target = (WEB / path.lstrip("/")).resolve()
+        if target.is_dir():
+            target = target / "index.html"
+        if WEB.resolve() not in target.parents or not target.is_file():
+            self._send(404, b"Not Found\n", {"Content-Type": "text/plain; charset=utf-8"})
+            return
+        ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        if ctype.startswith("text/") or ctype in {"application/javascript", "text/javascript"}:
+            ctype += "; charset=utf-8"
+        self._send(200, target.read_bytes(), {"Content-Type": ctype, "Cache-Control": "no-cache"})
+
+    def _control(self, path: str, query: str) -> None:
+        from devtools import mailbox
+
+        local = self.local
+        if self.command in {"GET", "HEAD"}:
+            if path == "/_local/mailbox":
+                html = mailbox.page(mailbox.messages(region=local.region))
+                self._send(200, html.encode(), {"Content-Type": "text/html; charset=utf-8"})
+            elif path == "/_local/mailbox.json":
+                self._json(200, {"messages": [m.as_json() for m in mailbox.messages(region=local.region)]})
+            elif path == "/_local/status.json":
+                self._json(200, local.status())
+            else:
+                self._json(404, {"message": "unknown local page"})
+            return
+        if self.command != "POST":
+            self._json(405, {"message": "local controls take POST"})
+            return
+        if self.headers.get(CONTROL_HEADER) != "1":
+            self._json(403, {"message": f"local controls need the header {CONTROL_HEADER}: 1"})
+            return
+        body = self._body()
+        if path == "/_local/release":
+            invocations = local.sources.run_schedules()
+            self._json(
+                200,
+                {
+                    "invocations": [i.as_json() for i in invocations],
+                    "message": "" if invocations else "template.yaml has no schedule yet",
+                },
+            )
+        elif path == "/_local/upload":
+            qs = parse_qs(query)
+            kind = (qs.get("kind") or [""])[0]
+            name = Path((qs.get("name") or [""])[0]).name
+            if kind not in UPLOAD_KINDS or not name:
+                hint = "give ?kind=entries|results&name=FILE.csv and the file as the body"
+                self._json(400, {"message": hint})
+                return
+            status, answer = local.upload(f"{kind}/{name}", body)
+            self._json(status, answer)
+        else:
+            self._json(404, {"message": "unknown local control"})
+
+
+# ---------------------------------------------------------------------------------- the stack
+
+
+class LocalStack:
+    def __init__(
+        self,
+        port: int = 3000,
+        tick_seconds: float = 10.0,
+        demo: bool = True,
+        template_path: Path = TEMPLATE,
+        region: str = "eu-west-2",
+    ) -> None:
+        self.port = port
+        self.tick_seconds = tick_seconds
+        self.with_demo = demo
+        self.template_path = template_path
+        self.region = region
+        self.demo: list[DemoCandidate] = []
+        self.demo_how = ""
+        self.started_at = datetime.now(UTC)
+        self._serve_thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def start(self) -> LocalStack:
+        from moto.server import ThreadedMotoServer
+
+        # Listen first: with PORT=0 the port is only known now, and links in emails need it.
+        handler = type("BoundHandler", (Handler,), {"local": self})
+        self.httpd = ThreadingHTTPServer((HOST, self.port), handler)
+        self.httpd.daemon_threads = True
+        self.port = int(self.httpd.server_address[1])
+
+        self.moto = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
+        self.moto.start()
+        moto_host, moto_port = self.moto.get_host_and_port()
+        self.moto_url = f"http://{moto_host}:{moto_port}"
+        use_emulator(self.moto_url, self.region)
+
+        import boto3
+
+        from devtools.apigw import ApiGateway
+        from devtools.sources import EventSources, Workers
+
+        self.stack: Stack = _locked_stack_class()(
+            template_path=self.template_path,
+            parameters={"WebBaseUrl": self.url, "SenderEmail": SENDER},
+            session=boto3.Session(region_name=self.region),
+        ).provision()
+        self.api: ApiGateway = ApiGateway(self.stack)
+        self.sources: EventSources = EventSources(self.stack)
+        if self.with_demo:
+            self.demo, self.demo_how = load_demo(self)
+        self.workers: Workers = Workers(self.sources, self.tick_seconds)
+        self.workers.start()
+        self._serve_thread = threading.Thread(target=self.httpd.serve_forever, name="http", daemon=True)
+        self._serve_thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._serve_thread:
+            self.httpd.shutdown()
+            self._serve_thread.join(5)
+        self.httpd.server_close()
+        if hasattr(self, "workers"):
+            self.workers.stop()
+        if hasattr(self, "moto"):
+            self.moto.stop()
+
+    def upload(self, key: str, body: bytes) -> tuple[int, dict[str, Any]]:
+        bucket = self.sources.bucket_for(key)
+        if bucket is None:
+            return 409, {"message": f"no function of template.yaml takes S3 events for {key} yet"}
+        invocations: list[Invocation] = self.sources.put_object(bucket, key, body)
+        answer: dict[str, Any] = {
+            "bucket": self.stack.physical(bucket),
+            "key": key,
+            "invocations": [i.as_json() for i in invocations],
+        }
+        try:
+            report = self.stack.client("s3").get_object(Bucket=answer["bucket"], Key=f"reports/{key}.json")
+            answer["report"] = json.loads(report["Body"].read())
+        except Exception:  # no report (yet): the answer says what ran
+            answer["report"] = None
+        return 200, answer
+
+    def status(self) -> dict[str, Any]:
+        s = self.sources
+        return {
+            "web": self.url + "/",
+            "api": self.url + "/api",
+            "mailbox": self.url + "/_local/mailbox",
+            "emulator": self.moto_url,
+            "routes": [f"{r.method} {r.path} → {r.function}" for r in self.stack.api_routes()],
+            "s3_triggers": [asdict(t) for t in s.s3_triggers],
+            "sqs_sources": [asdict(q) for q in s.sqs_sources],
+            "schedules": [asdict(x) for x in s.schedules],
+            "tick_seconds": self.tick_seconds,
+            "demo": [asdict(c) for c in self.demo],
+            "demo_loaded": self.demo_how,
+        }
+
+    def banner(self) -> str:
+        s = self.sources
+        none = "none in template.yaml yet"
+        s3 = ", ".join(f"{t.function} <- {t.prefix}*{t.suffix}" for t in s.s3_triggers) or none
+        sqs = ", ".join(f"{q.function} (batch {q.batch_size})" for q in s.sqs_sources) or none
+        ticks = ", ".join(x.function for x in s.schedules)
+        ticks = f"{ticks} every {self.tick_seconds:g} s" if ticks else none
+        lines = [
+            "",
+            "Exam Results Service, running locally (AWS emulated by moto; nothing leaves this machine)",
+            f"  Candidate pages   {self.url}/",
+            f"  API               {self.url}/api   ({len(self.api.routes)} routes from template.yaml)",
+            f"  Mailbox           {self.url}/_local/mailbox   (every email sent; links work)",
+            f"  AWS emulator      {self.moto_url}",
+            f"  S3 triggers       {s3}",
+            f"  SQS pollers       {sqs}",
+            f"  Schedules         {ticks}",
+            f"  Upload a file     make upload FILE=path/to/file.csv KIND=entries|results PORT={self.port}",
+            f"  Release now       python -m devtools.local release --port {self.port}",
+        ]
+        if self.demo:
+            lines += ["", f"Demo candidates ({self.demo_how}):"]
+            for c in self.demo:
+                when = (
+                    f"results released at about {c.results_available_by[11:16]} UTC"
+                    if c.results_available_by
+                    else "results pending (default result window)"
+                )
+                lines.append(
+                    f"  {c.format}  {c.session_id:<20} {c.name:<13} ID Number {c.id_number}  "
+                    f"Secret Number {c.secret_number}  ({when})"
+                )
+            lines.append(f"  Register at {self.url}/register.html, then open the email in the mailbox.")
+        lines += ["", f"{READY} {self.url}/ (Ctrl-C to stop)"]
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------- commands
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    log.setLevel(logging.INFO)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the emulator's access log
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    local = LocalStack(port=args.port, tick_seconds=args.tick, demo=not args.no_demo, template_path=Path(args.template))
+    try:
+        local.start()
+        print(local.banner(), flush=True)
+        while not stop.wait(0.5):
+            pass
+        print("Stopping…", flush=True)
+    finally:
+        local.stop()
+    print("Stopped: nothing left listening.", flush=True)
+    return 0
+
+
+def _post(port: int, path: str, body: bytes = b"") -> tuple[int, Any]:
+    request = urllib.request.Request(
+        f"http://{HOST}:{port}{path}", data=body, method="POST", headers={CONTROL_HEADER: "1"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read() or b"null")
+    except urllib.error.URLError as err:
+        raise SystemExit(f"no local stack on {HOST}:{port} ({err.reason}): start it with `make run`") from err
+
+
+def upload(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    if not path.is_file():
+        raise SystemExit(f"no such file: {path}")
+    status, answer = _post(
+        args.port, f"/_local/upload?kind={quote(args.kind)}&name={quote(path.name)}", path.read_bytes()
+    )
+    print(json.dumps(answer, indent=2))
+    failed = status != 200 or any(not i.get("ok") for i in answer.get("invocations", []))
+    return 1 if failed else 0
+
+
+def release(args: argparse.Namespace) -> int:
+    status, answer = _post(args.port, "/_local/release")
+    print(json.dumps(answer, indent=2))
+    return 0 if status == 200 and all(i.get("ok") for i in answer.get("invocations", [])) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    default_port = int(os.environ.get("PORT") or 3000)
+    parser = argparse.ArgumentParser(prog="python -m devtools.local", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--port", type=int, default=default_port, help="HTTP port on 127.0.0.1 (env PORT)")
+    sub = parser.add_subparsers(dest="command")
+    parser.add_argument(
+        "--tick",
+        type=float,
+        default=float(os.environ.get("LOCAL_TICK_SECONDS") or 10),
+        help="seconds between schedule runs (env LOCAL_TICK_SECONDS; 0 turns the timer off)",
+    )
+    parser.add_argument(
+        "--no-demo",
+        action="store_true",
+        default=os.environ.get("LOCAL_DEMO") == "0",
+        help="start without demo data (env LOCAL_DEMO=0)",
+    )
+    parser.add_argument("--template", default=str(TEMPLATE), help=argparse.SUPPRESS)
+    up = sub.add_parser("upload", help="put a file into the running stack's uploads bucket")
+    up.add_argument("--kind", choices=UPLOAD_KINDS, required=True)
+    up.add_argument("--port", type=int, default=default_port)
+    up.add_argument("file")
+    rel = sub.add_parser("release", help="run the scheduled functions of the running stack now")
+    rel.add_argument("--port", type=int, default=default_port)
+    args = parser.parse_args(argv)
+    if args.command == "upload":
+        return upload(args)
+    if args.command == "release":
+        return release(args)
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

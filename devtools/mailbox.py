@@ -1,0 +1,191 @@
+"""Every email the emulator's SES accepted, as a list and as an HTML page with working links.
+
+Reads moto's SES backend directly: the emulator runs in this process (``ThreadedMotoServer`` or
+``mock_aws``). Templated and bulk templated sends are rendered from the SES template stored in
+the emulator, one mail per destination, with ``{{name}}`` replaced from the template data.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from html import escape, unescape
+from typing import Any
+
+from devtools.stack import ACCOUNT, REGION
+
+_LINK = re.compile(r"https?://[^\s\"'<>]+")
+_VAR = re.compile(r"\{\{\{?\s*([A-Za-z0-9_.]+)\s*\}?\}\}")
+
+
+@dataclass
+class Mail:
+    index: int
+    id: str
+    source: str
+    to: list[str]
+    subject: str
+    text: str
+    html: str = ""
+    template: str | None = None
+    links: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _lookup(data: dict[str, Any], path: str) -> Any:
+    value: Any = data
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return ""
+        value = value[part]
+    return value
+
+
+def render(text: str, data: dict[str, Any]) -> str:
+    return _VAR.sub(lambda m: str(_lookup(data, m.group(1))), text or "")
+
+
+def _links(*texts: str) -> list[str]:
+    found: list[str] = []
+    for text in texts:
+        for link in _LINK.findall(text or ""):
+            link = link.replace("&amp;", "&").rstrip(".,;)")
+            if link not in found:
+                found.append(link)
+    return found
+
+
+def _json(text: Any) -> dict[str, Any]:
+    try:
+        value = json.loads(text) if isinstance(text, str) and text else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _addresses(destination: Any) -> list[str]:
+    if isinstance(destination, dict):
+        return [a for key in ("ToAddresses", "CcAddresses", "BccAddresses") for a in destination.get(key, [])]
+    if isinstance(destination, list):
+        return [str(a) for a in destination]
+    return []
+
+
+def messages(account: str = ACCOUNT, region: str = REGION) -> list[Mail]:
+    from moto.ses.models import ses_backends
+
+    backend = ses_backends[account][region]
+    out: list[Mail] = []
+    for sent in list(backend.sent_messages):
+        source = str(getattr(sent, "source", ""))
+        if hasattr(sent, "template"):
+            stored = backend.templates.get(sent.template, {})
+            default = _json(sent.template_data)
+            destinations = sent.destinations if isinstance(sent.destinations, list) else [sent.destinations]
+            for dest in destinations:
+                if isinstance(dest, dict) and "Destination" in dest:
+                    data = {**default, **_json(dest.get("ReplacementTemplateData"))}
+                    to = _addresses(dest["Destination"])
+                else:
+                    data, to = default, _addresses(dest)
+                text = render(stored.get("text_part", ""), data)
+                html = render(stored.get("html_part", ""), data)
+                out.append(
+                    Mail(
+                        len(out),
+                        str(getattr(sent, "id", "")),
+                        source,
+                        to,
+                        render(stored.get("subject_part", ""), data),
+                        text,
+                        html,
+                        sent.template,
+                        _links(text, html),
+                    )
+                )
+        elif hasattr(sent, "subject"):
+            # moto keeps the HTML part when there is one, else the text part.
+            body = str(sent.body)
+            html = body if body.lstrip().startswith("<") else ""
+            text = _text_of(html) if html else body
+            out.append(
+                Mail(
+                    len(out),
+                    sent.id,
+                    source,
+                    _addresses(sent.destinations),
+                    sent.subject,
+                    text,
+                    html,
+                    None,
+                    _links(text, html),
+                )
+            )
+        elif hasattr(sent, "raw_data"):
+            raw = str(sent.raw_data)
+            subject = re.search(r"^Subject: (.*)$", raw, re.MULTILINE)
+            out.append(
+                Mail(
+                    len(out),
+                    sent.id,
+                    source,
+                    _addresses(sent.destinations),
+                    subject.group(1) if subject else "(raw message)",
+                    raw,
+                    "",
+                    None,
+                    _links(raw),
+                )
+            )
+    return out
+
+
+def _text_of(html: str) -> str:
+    """Readable text of an HTML mail: paragraphs on their own lines, tags dropped."""
+    text = re.sub(r"(?i)<\s*(br|/p|/h[1-6]|/li|/div)\s*>", "\n", html)
+    text = re.sub(r"<[^>]+>", "", text)
+    text = unescape(text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def _linkify(text: str) -> str:
+    parts = []
+    last = 0
+    for m in _LINK.finditer(text):
+        parts.append(escape(text[last : m.start()]))
+        url = m.group(0)
+        parts.append(f'<a href="{escape(url, quote=True)}">{escape(url)}</a>')
+        last = m.end()
+    parts.append(escape(text[last:]))
+    return "".join(parts)
+
+
+def page(mails: list[Mail]) -> str:
+    """The mailbox as one HTML page, newest first; every link in a mail is clickable."""
+    items = []
+    for mail in reversed(mails):
+        links = "".join(f'<li><a href="{escape(u, quote=True)}">{escape(u)}</a></li>' for u in mail.links)
+        items.append(
+            f'<article class="mail" data-index="{mail.index}">'
+            f"<h2>{escape(mail.subject)}</h2>"
+            f"<p class=meta>To <strong>{escape(', '.join(mail.to))}</strong> · from {escape(mail.source)}"
+            + (f" · template {escape(mail.template)}" if mail.template else "")
+            + "</p>"
+            + (f"<ul class=links>{links}</ul>" if links else "")
+            + f"<pre>{_linkify(mail.text)}</pre></article>"
+        )
+    body = "".join(items) or "<p>No email sent yet.</p>"
+    return (
+        "<!doctype html><html lang=en-GB><head><meta charset=utf-8>"
+        '<meta name=viewport content="width=device-width, initial-scale=1">'
+        "<title>Local mailbox – Exam Results</title>"
+        "<style>body{font-family:sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem}"
+        ".mail{border:1px solid #ccc;border-radius:4px;padding:0 1rem;margin:1rem 0}"
+        ".meta{color:#555}pre{white-space:pre-wrap}</style></head><body>"
+        f"<h1>Local mailbox</h1><p>{len(mails)} email(s) accepted by the emulated SES, newest first. "
+        'Reload to see new ones. <a href="/">Candidate pages</a></p>'
+        f"{body}</body></html>"
+    )
