@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 PORT ?= 3000
 STAGE ?= dev
 
-.PHONY: help venv test unit lint typecheck validate run upload browser build deploy benchmark clean
+.PHONY: help venv test unit lint typecheck validate run upload browser build deploy publish-web benchmark clean
 
 help:
 	@echo "make run       run the whole service locally (moto + candidate pages) on 127.0.0.1:3000"
@@ -66,9 +66,14 @@ browser:
 build: $(SAM_VENV)/.installed
 	$(SAM) build --template template.yaml --config-env $(STAGE)
 
-# sam deploy with samconfig.toml's environment for the stage: make deploy STAGE=dev|prod
+# sam deploy with samconfig.toml's environment for the stage, then the candidate pages:
+# make deploy STAGE=dev|prod
 deploy: build
 	$(SAM) deploy --config-env $(STAGE)
+	$(MAKE) publish-web STAGE=$(STAGE)
+
+publish-web: $(STAMP)
+	$(BIN)/python -m scripts.publish_web --stack exam-results-$(STAGE)
 
 validate: $(SAM_VENV)/.installed
 	$(SAM_VENV)/bin/cfn-lint template.yaml

@@ -10,7 +10,6 @@ Nothing here prints a Secret Number, a token, a password hash or a full email ad
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 import time

@@ -92,9 +92,7 @@ def replay(
         sent = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
         ok = {s["Id"] for s in sent.get("Successful", [])}
         report.failed += len(messages) - len(ok)
-        done = [
-            {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages) if str(n) in ok
-        ]
+        done = [{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages) if str(n) in ok]
         if done:
             sqs.delete_message_batch(QueueUrl=dlq_url, Entries=done)
         report.moved += len(done)
