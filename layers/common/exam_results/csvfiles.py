@@ -351,8 +351,7 @@ def read_rows(
 
     def fail(exc: csv.Error, line: int) -> FileRejected:
         return FileRejected(
-            f"The file is not valid CSV: line {line} could not be read ({exc}). "
-            "Check the quotes on that line.",
+            f"The file is not valid CSV: line {line} could not be read ({exc}). Check the quotes on that line.",
             line=line,
         )
 
@@ -391,16 +390,13 @@ def read_rows(
                 ReportError(
                     line=1,
                     field=column,
-                    message=f"The column {column} is missing from the header row"
-                    f"{_case_hint(column, header)}.",
+                    message=f"The column {column} is missing from the header row{_case_hint(column, header)}.",
                 )
             )
     if errors:
         raise FileRejected(errors=errors)
 
-    columns = [
-        (name, positions[name]) for name in (*required_columns, *optional_columns) if name in positions
-    ]
+    columns = [(name, positions[name]) for name in (*required_columns, *optional_columns) if name in positions]
     width = len(header_fields)
     previous = reader.line_num
     data_rows = 0
@@ -552,10 +548,7 @@ def validate_result_row(row: Mapping[str, str], exam: Exam) -> tuple[ParsedResul
             problems.append(
                 (
                     skill,
-                    (
-                        f"{skill} {value} is out of range: {exam.name} skill scores run from "
-                        f"{SKILL_MIN} to {top}."
-                    ),
+                    (f"{skill} {value} is out of range: {exam.name} skill scores run from {SKILL_MIN} to {top}."),
                 )
             )
             skills_ok = False
@@ -580,10 +573,7 @@ def validate_result_row(row: Mapping[str, str], exam: Exam) -> tuple[ParsedResul
             problems.append(
                 (
                     "overall_score",
-                    (
-                        f"overall_score {given} is out of range: {exam.name} scores run from "
-                        f"{SKILL_MIN} to {top}."
-                    ),
+                    (f"overall_score {given} is out of range: {exam.name} scores run from {SKILL_MIN} to {top}."),
                 )
             )
             given = None
@@ -615,8 +605,7 @@ def validate_result_row(row: Mapping[str, str], exam: Exam) -> tuple[ParsedResul
                 message = f"grade must be written exactly as '{expected_grade}', not {_show(grade)}."
             else:
                 message = (
-                    f"grade {_show(grade)} does not match {score}, "
-                    f"which is grade '{expected_grade}' in {exam.name}."
+                    f"grade {_show(grade)} does not match {score}, which is grade '{expected_grade}' in {exam.name}."
                 )
             problems.append(("grade", message))
         if expected_cefr is None:
@@ -688,9 +677,7 @@ class ResultsFileChecker:
     def __init__(self) -> None:
         self.ids = DuplicateIds()
 
-    def check(
-        self, line: int, row: Mapping[str, str], exam: Exam
-    ) -> tuple[ParsedResult | None, list[ReportError]]:
+    def check(self, line: int, row: Mapping[str, str], exam: Exam) -> tuple[ParsedResult | None, list[ReportError]]:
         """``(ParsedResult, [])`` or ``(None, [ReportError(line, field, message), ...])``."""
         parsed, problems = validate_result_row(row, exam)
         raw_id = row.get("id_number", "").strip()
@@ -893,13 +880,7 @@ def validate_entry_row(
             )
         )
 
-    if (
-        problems
-        or exam is None
-        or exam_date is None
-        or birth is None
-        or exam_format not in RESULT_WINDOW_DAYS
-    ):
+    if problems or exam is None or exam_date is None or birth is None or exam_format not in RESULT_WINDOW_DAYS:
         return None, problems
     return (
         ParsedEntry(

@@ -1,0 +1,216 @@
+"""The exam board's uploads: S3 objects, their reports, processed-file markers and the batched
+reads and conditional writes the imports need.
+
+  marker   pk=UPLOAD#<bucket>/<key>  sk=VERSION#<versionId>  (or sk=ETAG#<etag> without versioning)
+
+A marker is written (conditionally, once) only after a file was fully handled: its rows stored,
+its late-result notifications queued and its report written. A delivery that finds the marker
+changes nothing; a delivery that crashed before it is simply done again (every write is an
+idempotent put), so work is never lost and never applied twice with different effects.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from exam_results.csvfiles import Report, report_key
+from exam_results.models import Entry, ExamSession
+from exam_results.repositories import dynamo
+from exam_results.repositories.aws import client
+from exam_results.repositories.candidates import ENTRY_SK, candidate_pk
+from exam_results.repositories.exams import ExamRepository
+
+BATCH_GET_KEYS = 100
+"""BatchGetItem takes at most 100 keys a call."""
+
+READ_CHUNK_BYTES = 1 << 20
+"""Bytes asked of the S3 body per read: the file is never held whole in memory."""
+
+
+@dataclass(frozen=True, slots=True)
+class S3Object:
+    """One version of an uploaded object, as an S3 event names it (key already URL-decoded)."""
+
+    bucket: str
+    key: str
+    version_id: str | None
+    etag: str
+
+    @property
+    def version(self) -> str:
+        """What identifies this content: the version id, or the ETag in an unversioned bucket."""
+        if self.version_id and self.version_id != "null":
+            return f"VERSION#{self.version_id}"
+        return f"ETAG#{self.etag.strip(chr(34))}"
+
+
+class ObjectGone(Exception):
+    """The object (this version of it) is no longer there, or was replaced by a newer upload."""
+
+
+def _error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+class UploadsRepository:
+    def __init__(self, table: str) -> None:
+        self.table = table
+
+    # -- S3 --
+
+    def is_current(self, obj: S3Object) -> bool:
+        """True while ``obj`` is the key's current content: an event for an older version (a
+        late retry after a newer upload) must not overwrite what the newer file stored, and a
+        deleted file is not processed. One ListObjectVersions call (no 403/404 ambiguity)."""
+        page = client("s3").list_object_versions(Bucket=obj.bucket, Prefix=obj.key, MaxKeys=10)
+        for marker in page.get("DeleteMarkers", []):
+            if marker.get("Key") == obj.key and marker.get("IsLatest"):
+                return False
+        for version in page.get("Versions", []):
+            if version.get("Key") == obj.key and version.get("IsLatest"):
+                if obj.version_id and obj.version_id != "null":
+                    return str(version.get("VersionId", "")) == obj.version_id
+                return str(version.get("ETag", "")).strip('"') == obj.etag.strip('"')
+        return False
+
+    def stream(self, obj: S3Object) -> Iterator[bytes]:
+        """The object's bytes in chunks, read from S3 as they are consumed.
+
+        Pinned to the event's version (or, unversioned, to its ETag), so two passes over the
+        file read the same bytes. Raises ``ObjectGone`` if that content is not there any more.
+        """
+        kwargs: dict[str, Any] = {"Bucket": obj.bucket, "Key": obj.key}
+        if obj.version_id and obj.version_id != "null":
+            kwargs["VersionId"] = obj.version_id
+        else:
+            kwargs["IfMatch"] = f'"{obj.etag.strip(chr(34))}"'
+        try:
+            body = client("s3").get_object(**kwargs)["Body"]
+        except ClientError as exc:
+            if _error_code(exc) in {"NoSuchKey", "NoSuchVersion", "PreconditionFailed", "404", "412"}:
+                raise ObjectGone(obj.key) from exc
+            raise
+        try:
+            yield from body.iter_chunks(chunk_size=READ_CHUNK_BYTES)
+        finally:
+            body.close()
+
+    def put_report(self, bucket: str, report: Report) -> str:
+        key = report_key(report.source_key)
+        client("s3").put_object(
+            Bucket=bucket,
+            Key=key,
+            Body=report.to_json().encode(),
+            ContentType="application/json",
+        )
+        return key
+
+    # -- processed-file markers --
+
+    def _marker_key(self, obj: S3Object) -> dict[str, Any]:
+        return dynamo.item({"pk": f"UPLOAD#{obj.bucket}/{obj.key}", "sk": obj.version})
+
+    def processed(self, obj: S3Object) -> dict[str, Any] | None:
+        """The marker of this object version, if it was handled already."""
+        raw = dynamo.ddb().get_item(TableName=self.table, Key=self._marker_key(obj), ConsistentRead=True)
+        return dynamo.plain(raw.get("Item"))
+
+    def mark_processed(self, obj: S3Object, kind: str, report: Report, now: datetime) -> bool:
+        """Record that this object version was handled (False if a concurrent delivery did first)."""
+        item = {
+            "pk": f"UPLOAD#{obj.bucket}/{obj.key}",
+            "sk": obj.version,
+            "kind": kind,
+            "source_key": obj.key,
+            "status": report.status,
+            "rows": report.rows,
+            "stored": report.stored,
+            "errors": len(report.errors),
+            "processed_at": now.astimezone(UTC).isoformat(),
+        }
+        try:
+            dynamo.ddb().put_item(
+                TableName=self.table,
+                Item=dynamo.item(item),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as exc:
+            if dynamo.is_condition_failure(exc):
+                return False
+            raise
+        return True
+
+    # -- batched reads --
+
+    def entry_fields(self, id_numbers: Iterable[str], fields: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+        """Some attributes of the entries of these ID Numbers (upper-case), by ID Number; IDs
+        without an entry are absent. One strongly consistent BatchGetItem per 100 keys, asking
+        only for ``fields`` (an entry's other attributes never leave the table)."""
+        ids = sorted(set(id_numbers))
+        wanted = ("id_number", *(f for f in fields if f != "id_number"))
+        names = {f"#f{i}": f for i, f in enumerate(wanted)}
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(ids), BATCH_GET_KEYS):
+            keys = [dynamo.item({"pk": candidate_pk(i), "sk": ENTRY_SK}) for i in ids[start : start + BATCH_GET_KEYS]]
+            request: dict[str, Any] = {
+                self.table: {
+                    "Keys": keys,
+                    "ConsistentRead": True,
+                    "ProjectionExpression": ", ".join(names),
+                    "ExpressionAttributeNames": names,
+                }
+            }
+            attempt = 0
+            while request:
+                page = dynamo.ddb().batch_get_item(RequestItems=request)
+                for raw in page.get("Responses", {}).get(self.table, []):
+                    record = dynamo.plain(raw) or {}
+                    found[str(record["id_number"])] = record
+                request = page.get("UnprocessedKeys") or {}
+                if request:
+                    attempt += 1
+                    time.sleep(min(5.0, 0.05 * 2**attempt) * random.random())  # noqa: S311
+        return found
+
+    # -- writes --
+
+    @staticmethod
+    def entry_item(entry: Entry) -> dict[str, Any]:
+        """The entry item, as ``CandidateRepository.put_entry`` writes it (for batch writes)."""
+        return {"pk": candidate_pk(entry.id_number), "sk": ENTRY_SK, **entry.model_dump(mode="json")}
+
+    def put_session(self, exams: ExamRepository, session: ExamSession, *, new: bool) -> bool:
+        """Create the session (``new``) or rewrite it while it is still open.
+
+        Conditional, so that a session the schedule released in the meantime is never put back
+        to ``open``, and two files creating one session cannot both think they created it.
+        Returns False when the condition failed (the caller re-validates).
+        """
+        if new:
+            condition = "attribute_not_exists(pk)"
+            values: dict[str, Any] | None = None
+        else:
+            condition = "#s = :open"
+            values = dynamo.values({":open": "open"})
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "Item": dynamo.item(exams.session_item(session)),
+            "ConditionExpression": condition,
+        }
+        if values is not None:
+            kwargs["ExpressionAttributeNames"] = {"#s": "status"}
+            kwargs["ExpressionAttributeValues"] = values
+        try:
+            dynamo.ddb().put_item(**kwargs)
+        except ClientError as exc:
+            if dynamo.is_condition_failure(exc):
+                return False
+            raise
+        return True

@@ -1,0 +1,188 @@
+"""Helpers for the exam board's files: objects put into moto's S3 and the S3 events AWS sends."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import quote_plus
+
+import pytest
+
+from devtools.stack import ACCOUNT, Stack
+
+RESULT_HEADER = "session_id,id_number,overall_score,grade,cefr_level,reading,use_of_english,writing,listening,speaking"
+ENTRY_HEADER = (
+    "session_id,exam,exam_date,format,id_number,secret_number,candidate_number,candidate_name,"
+    "date_of_birth,centre_number,centre_name"
+)
+
+_sequence = iter(range(1, 10**9))
+
+
+def s3_event(bucket: str, key: str, size: int, etag: str, version_id: str | None) -> dict[str, Any]:
+    """An ``ObjectCreated:Put`` notification exactly as S3 delivers it to Lambda (key form-encoded)."""
+    obj: dict[str, Any] = {
+        "key": quote_plus(key, safe="/"),
+        "size": size,
+        "eTag": etag.strip('"'),
+        "sequencer": f"{0x0065A1B2C3D4E5F600 + next(_sequence):018X}",
+    }
+    if version_id and version_id != "null":
+        obj["versionId"] = version_id
+    now = datetime.now(UTC)
+    return {
+        "Records": [
+            {
+                "eventVersion": "2.1",
+                "eventSource": "aws:s3",
+                "awsRegion": "eu-west-2",
+                "eventTime": now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z",
+                "eventName": "ObjectCreated:Put",
+                "userIdentity": {"principalId": f"AWS:{ACCOUNT}"},
+                "requestParameters": {"sourceIPAddress": "203.0.113.7"},
+                "responseElements": {
+                    "x-amz-request-id": secrets.token_hex(8).upper(),
+                    "x-amz-id-2": secrets.token_urlsafe(48),
+                },
+                "s3": {
+                    "s3SchemaVersion": "1.0",
+                    "configurationId": "ResultsUploaded",
+                    "bucket": {
+                        "name": bucket,
+                        "ownerIdentity": {"principalId": "A3NL1KOZZKExample"},
+                        "arn": f"arn:aws:s3:::{bucket}",
+                    },
+                    "object": obj,
+                },
+            }
+        ]
+    }
+
+
+@dataclass
+class Board:
+    """The exam board: uploads files to the stack's uploads bucket and reads the reports."""
+
+    stack: Stack
+
+    @property
+    def bucket(self) -> str:
+        return self.stack.physical("UploadsBucket")
+
+    def put(self, key: str, body: bytes | str) -> dict[str, Any]:
+        """Put the object and return the event S3 sends for it."""
+        data = body.encode() if isinstance(body, str) else body
+        answer = self.stack.client("s3").put_object(Bucket=self.bucket, Key=key, Body=data)
+        return s3_event(self.bucket, key, len(data), answer["ETag"], answer.get("VersionId"))
+
+    def entries(self, key: str, body: bytes | str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Upload an entries file and deliver its event; (handler answer, event)."""
+        event = self.put(key, body)
+        return self.stack.invoke("ImportEntriesFunction", event), event
+
+    def results(self, key: str, body: bytes | str) -> tuple[dict[str, Any], dict[str, Any]]:
+        event = self.put(key, body)
+        return self.stack.invoke("PublishResultsFunction", event), event
+
+    def report(self, source_key: str) -> dict[str, Any]:
+        body = self.stack.client("s3").get_object(Bucket=self.bucket, Key=f"reports/{source_key}.json")["Body"]
+        return json.loads(body.read())
+
+    def report_versions(self, source_key: str) -> int:
+        listing = self.stack.client("s3").list_object_versions(Bucket=self.bucket, Prefix=f"reports/{source_key}.json")
+        return len(listing.get("Versions", []))
+
+
+@pytest.fixture
+def board(stack: Stack) -> Board:
+    return Board(stack)
+
+
+@pytest.fixture
+def table_items(stack: Stack) -> Callable[[str], list[dict[str, Any]]]:
+    """Every item of the data table whose sk starts with ``prefix`` (a scan: tests only)."""
+    from exam_results.repositories import dynamo
+
+    def _items(prefix: str) -> list[dict[str, Any]]:
+        ddb = stack.client("dynamodb")
+        found: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"TableName": stack.physical("DataTable")}
+        while True:
+            page = ddb.scan(**kwargs)
+            found.extend(r for r in (dynamo.plain(i) or {} for i in page["Items"]) if str(r["sk"]).startswith(prefix))
+            if "LastEvaluatedKey" not in page:
+                return found
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    return _items
+
+
+class CallCounter:
+    """Counts the calls of one operation made through the layer's cached DynamoDB client."""
+
+    def __init__(self, operation: str) -> None:
+        from exam_results.repositories.aws import client
+
+        self.calls = 0
+        self.items = 0  # write requests (BatchWriteItem) or keys (BatchGetItem) sent
+        client("dynamodb").meta.events.register(f"before-parameter-build.dynamodb.{operation}", self._count)
+
+    def _count(self, params: dict[str, Any], **_: Any) -> None:
+        self.calls += 1
+        for request in params.get("RequestItems", {}).values():
+            self.items += len(request["Keys"]) if isinstance(request, dict) else len(request)
+
+
+def seed_sessions(sessions: Iterable[tuple[str, str, date, str, str]]) -> None:
+    """(session_id, exam code, exam date, format, status) straight into the table."""
+    from exam_results.csvfiles import default_results_available_by
+    from exam_results.models import ExamSession
+    from exam_results.wiring import deps
+
+    d = deps()
+    records = []
+    for session_id, code, day, fmt, status in sessions:
+        records.append(
+            d.exams.session_item(
+                ExamSession(
+                    session_id=session_id,
+                    exam_code=code,
+                    exam_date=day,
+                    format=fmt,  # type: ignore[arg-type]
+                    results_available_by=default_results_available_by(day, fmt),
+                    status=status,  # type: ignore[arg-type]
+                    released_at=datetime(2026, 7, 25, 8, 0, tzinfo=UTC) if status == "released" else None,
+                )
+            )
+        )
+    d.exams.write_items(records)
+
+
+def seed_entries(rows: Iterable[tuple[str, str]], secret_hash: str = "0" * 64) -> int:
+    """(id_number, session_id) entries straight into the table, 25 per BatchWriteItem."""
+    from exam_results.models import Entry
+    from exam_results.repositories.uploads import UploadsRepository
+    from exam_results.wiring import deps
+
+    d = deps()
+
+    def items() -> Iterator[dict[str, Any]]:
+        for id_number, session_id in rows:
+            yield UploadsRepository.entry_item(
+                Entry(
+                    id_number=id_number,
+                    session_id=session_id,
+                    secret_hash=secret_hash,
+                    candidate_number="0001",
+                    candidate_name="Test Candidate",
+                    date_of_birth=date(2005, 1, 2),
+                    centre_number="GB123",
+                    centre_name="Oxford Language Centre",
+                )
+            )
+
+    return d.exams.write_items(items())
