@@ -1,0 +1,78 @@
+"""Templated bulk email through SES v1 ``SendBulkTemplatedEmail`` (50 destinations a call).
+
+The template lives in SES (declared in ``template.yaml`` as ``AWS::SES::Template``); each
+destination carries its own replacement data. SES answers one status per destination, in the
+order they were given.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from exam_results.repositories.aws import client
+
+MAX_DESTINATIONS = 50
+
+
+@dataclass(frozen=True)
+class BulkDestination:
+    to: str
+    data: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class DestinationStatus:
+    to: str
+    status: str  # "Success" or an SES error code (MessageRejected, AccountThrottled, ...)
+    message_id: str | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "Success"
+
+
+class BulkMailer:
+    def __init__(self, sender: str, template: str, configuration_set: str = "") -> None:
+        self.sender = sender
+        self.template = template
+        self.configuration_set = configuration_set
+
+    def send(self, destinations: Sequence[BulkDestination], default_data: Mapping[str, str]) -> list[DestinationStatus]:
+        """One ``SendBulkTemplatedEmail`` call; raises botocore's ClientError if SES refuses it."""
+        if not destinations:
+            return []
+        if len(destinations) > MAX_DESTINATIONS:
+            raise ValueError(f"at most {MAX_DESTINATIONS} destinations a call")
+        kwargs: dict[str, str] = {}
+        if self.configuration_set:
+            kwargs["ConfigurationSetName"] = self.configuration_set
+        response = client("ses").send_bulk_templated_email(
+            Source=self.sender,
+            Template=self.template,
+            DefaultTemplateData=json.dumps(dict(default_data)),
+            Destinations=[
+                {
+                    "Destination": {"ToAddresses": [d.to]},
+                    "ReplacementTemplateData": json.dumps(dict(d.data)),
+                }
+                for d in destinations
+            ],
+            **kwargs,
+        )
+        statuses = response.get("Status", [])
+        out: list[DestinationStatus] = []
+        for index, destination in enumerate(destinations):
+            status = statuses[index] if index < len(statuses) else {"Status": "Failed", "Error": "no status"}
+            out.append(
+                DestinationStatus(
+                    to=destination.to,
+                    # SES always answers a Status; an emulator may answer only the MessageId.
+                    status=str(status.get("Status") or ("Success" if status.get("MessageId") else "Failed")),
+                    message_id=status.get("MessageId"),
+                    error=status.get("Error"),
+                )
+            )
+        return out

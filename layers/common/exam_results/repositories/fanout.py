@@ -1,0 +1,187 @@
+"""Release of sessions and the bookkeeping of their notification fan-out (data table, GSI1).
+
+A session item (``pk=SESSION#<id> sk=SESSION``) carries, besides the session itself:
+
+  while open                 gsi1pk=OPEN_SESSIONS     gsi1sk=<results_available_by>
+  released, fan-out to do    gsi1pk=FANOUT_PENDING    gsi1sk=<released_at>
+  released, fan-out done     no gsi1 keys (sparse index: the session leaves GSI1)
+
+  notify_cursor        last ID Number whose notification batch is on the queue
+  notify_enqueued      how many ID Numbers were put on the queue (counter, may count repeats)
+  notify_done          true once every result of the session was put on the queue
+  fanout_owner         the run that holds the fan-out lease (absent when nobody does)
+  fanout_lease_until   epoch seconds after which another run may take the fan-out over
+
+Releasing moves the session from ``OPEN_SESSIONS`` to ``FANOUT_PENDING`` in the same
+conditional update, so no crash between two writes can leave a released session that nobody
+notifies. Both partitions hold only a few sessions at a time: queries, never scans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from exam_results.models import ExamSession
+from exam_results.repositories import dynamo
+from exam_results.repositories.exams import GSI1, SESSION_SK, instant, session_pk
+
+FANOUT_PENDING = "FANOUT_PENDING"
+
+
+def results_partition(session_id: str) -> str:
+    """GSI1 partition of a session's results (see ``ExamRepository.result_item``)."""
+    return f"RESULTS#{session_id}"
+
+
+class FanoutRepository:
+    def __init__(self, table: str) -> None:
+        self.table = table
+
+    def _key(self, session_id: str) -> dict[str, Any]:
+        return dynamo.item({"pk": session_pk(session_id), "sk": SESSION_SK})
+
+    def release(self, session_id: str, now: datetime) -> ExamSession | None:
+        """Release an open session whose window has ended, exactly once, and queue its fan-out.
+
+        Same condition as ``ExamRepository.release`` (``status = open`` and the window passed);
+        returns None when another run released it first (or it is not due).
+        """
+        at = instant(now)
+        try:
+            attrs = dynamo.ddb().update_item(
+                TableName=self.table,
+                Key=self._key(session_id),
+                UpdateExpression=(
+                    "SET #s = :released, released_at = :now, gsi1pk = :pending, gsi1sk = :now, "
+                    "notify_done = :false, notify_enqueued = :zero"
+                ),
+                ConditionExpression="#s = :open AND results_available_by <= :now",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues=dynamo.values(
+                    {
+                        ":released": "released",
+                        ":open": "open",
+                        ":now": at,
+                        ":pending": FANOUT_PENDING,
+                        ":false": False,
+                        ":zero": 0,
+                    }
+                ),
+                ReturnValues="ALL_NEW",
+            )["Attributes"]
+        except ClientError as exc:
+            if dynamo.is_condition_failure(exc):
+                return None
+            raise
+        return ExamSession.model_validate(dynamo.plain(attrs))
+
+    def result_ids(self, session_id: str, start_after: str | None = None, page_size: int = 1000) -> Iterator[str]:
+        """The ID Numbers of a session's results in ID order, after ``start_after`` (GSI1 query).
+
+        Only the index's sort key is projected: the fan-out needs nothing else.
+        """
+        condition = "gsi1pk = :p" + (" AND gsi1sk > :after" if start_after else "")
+        values: dict[str, Any] = {":p": results_partition(session_id)}
+        if start_after:
+            values[":after"] = start_after
+        for record in dynamo.query_all(
+            TableName=self.table,
+            IndexName=GSI1,
+            KeyConditionExpression=condition,
+            ExpressionAttributeValues=dynamo.values(values),
+            ProjectionExpression="gsi1sk",
+            Limit=page_size,
+        ):
+            yield str(record["gsi1sk"])
+
+    def pending(self, limit: int = 25) -> list[dict[str, Any]]:
+        """Released sessions whose fan-out is not finished, oldest release first (GSI1 query)."""
+        page = dynamo.ddb().query(
+            TableName=self.table,
+            IndexName=GSI1,
+            KeyConditionExpression="gsi1pk = :p",
+            ExpressionAttributeValues=dynamo.values({":p": FANOUT_PENDING}),
+            Limit=limit,
+        )
+        return [dynamo.plain(r) or {} for r in page.get("Items", [])]
+
+    def take_lease(self, session_id: str, owner: str, now: float, until: float) -> dict[str, Any] | None:
+        """Take the fan-out of a session for ``owner`` until ``until`` (epoch seconds).
+
+        Succeeds when the fan-out is still pending and nobody else holds a live lease; returns
+        the session record (with its cursor), or None.
+        """
+        try:
+            attrs = dynamo.ddb().update_item(
+                TableName=self.table,
+                Key=self._key(session_id),
+                UpdateExpression="SET fanout_owner = :me, fanout_lease_until = :until",
+                ConditionExpression=(
+                    "gsi1pk = :pending AND (attribute_not_exists(fanout_owner) "
+                    "OR fanout_owner = :me OR fanout_lease_until < :now)"
+                ),
+                ExpressionAttributeValues=dynamo.values(
+                    {":me": owner, ":until": until, ":now": now, ":pending": FANOUT_PENDING}
+                ),
+                ReturnValues="ALL_NEW",
+            )["Attributes"]
+        except ClientError as exc:
+            if dynamo.is_condition_failure(exc):
+                return None
+            raise
+        return dynamo.plain(attrs)
+
+    def save_cursor(self, session_id: str, owner: str, cursor: str, enqueued: int, until: float) -> bool:
+        """Record progress (only while ``owner`` holds the lease) and extend the lease."""
+        try:
+            dynamo.ddb().update_item(
+                TableName=self.table,
+                Key=self._key(session_id),
+                UpdateExpression=("SET notify_cursor = :c, fanout_lease_until = :until ADD notify_enqueued :n"),
+                ConditionExpression="fanout_owner = :me",
+                ExpressionAttributeValues=dynamo.values({":c": cursor, ":n": enqueued, ":me": owner, ":until": until}),
+            )
+        except ClientError as exc:
+            if dynamo.is_condition_failure(exc):
+                return False
+            raise
+        return True
+
+    def stop(self, session_id: str, owner: str) -> None:
+        """Give the lease back without finishing (the next run resumes from the cursor)."""
+        try:
+            dynamo.ddb().update_item(
+                TableName=self.table,
+                Key=self._key(session_id),
+                UpdateExpression="REMOVE fanout_owner, fanout_lease_until",
+                ConditionExpression="fanout_owner = :me",
+                ExpressionAttributeValues=dynamo.values({":me": owner}),
+            )
+        except ClientError as exc:
+            if not dynamo.is_condition_failure(exc):
+                raise
+
+    def finish(self, session_id: str, owner: str, now: datetime) -> bool:
+        """Every result is on the queue: the session leaves the ``FANOUT_PENDING`` partition."""
+        try:
+            dynamo.ddb().update_item(
+                TableName=self.table,
+                Key=self._key(session_id),
+                UpdateExpression=(
+                    "SET notify_done = :true, notify_finished_at = :now "
+                    "REMOVE gsi1pk, gsi1sk, fanout_owner, fanout_lease_until"
+                ),
+                ConditionExpression="fanout_owner = :me AND gsi1pk = :pending",
+                ExpressionAttributeValues=dynamo.values(
+                    {":true": True, ":now": instant(now), ":me": owner, ":pending": FANOUT_PENDING}
+                ),
+            )
+        except ClientError as exc:
+            if dynamo.is_condition_failure(exc):
+                return False
+            raise
+        return True
