@@ -21,6 +21,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -34,6 +35,10 @@ REGION = "eu-west-2"
 ACCOUNT = "123456789012"
 
 _ENV_LOCK = threading.Lock()
+
+# Called around every ``Stack.invoke`` with (stack, logical id): each returns a context manager
+# entered for the invocation (``devtools.aws_calls`` attributes AWS calls to the function).
+INVOKE_HOOKS: list[Callable[[Stack, str], AbstractContextManager[Any]]] = []
 
 
 @dataclass
@@ -370,4 +375,7 @@ class Stack:
             timeout=spec.timeout,
             invoked_function_arn=self.attrs.get((logical_id, "Arn"), ""),
         )
-        return handler(event, context)
+        with ExitStack() as hooks:
+            for hook in list(INVOKE_HOOKS):
+                hooks.enter_context(hook(self, logical_id))
+            return handler(event, context)

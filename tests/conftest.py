@@ -33,6 +33,8 @@ from devtools.stack import ACCOUNT, REGION, Stack
 
 moto_atomic.install()
 
+pytest_plugins = ["tests.plugins.aws_calls"]
+
 
 @pytest.fixture
 def stack() -> Iterator[Stack]:

@@ -7,6 +7,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from exam_results import api_docs as docs
 from exam_results.api_models import (
     AcceptedResponse,
     IdNumberRequest,
@@ -27,25 +28,59 @@ RESET_ACCEPTED = AcceptedResponse(
 )
 
 
-@app.post("/sessions", responses={200: {"model": LoginResponse}})
+@app.post(
+    "/sessions",
+    summary="Log in",
+    tags=["Sessions"],
+    responses={
+        200: docs.ok(LoginResponse, "Logged in: a session token for 60 minutes"),
+        401: docs.error("Unknown ID Number or wrong password (same answer)", "invalid_credentials"),
+        403: docs.error("Right password, email not confirmed yet", "email_not_confirmed"),
+        422: docs.INVALID,
+        429: docs.error("Locked after too many wrong passwords", "locked", retry_after=True),
+        503: docs.BUSY,
+    },
+)
 def log_in(body: Annotated[LoginRequest, Body()]) -> Response[str]:
     return json_response(200, accounts.login(deps(), body))
 
 
-@app.delete("/sessions/current", responses={204: {"description": "Logged out"}})
+@app.delete(
+    "/sessions/current",
+    summary="Log out",
+    tags=["Sessions"],
+    responses={204: {"description": "Logged out"}, 401: docs.UNAUTHORIZED},
+)
 def log_out() -> Response[str]:
     principal = accounts.authenticate(deps(), app.current_event.headers.get("Authorization"))
     accounts.logout(deps(), principal)
     return no_content()
 
 
-@app.post("/password-resets", responses={202: {"model": AcceptedResponse}})
+@app.post(
+    "/password-resets",
+    summary="Ask for a password reset email",
+    tags=["Password reset"],
+    responses={
+        202: docs.ok(AcceptedResponse, "Always the same answer; sent only to a registered account"),
+        422: docs.INVALID,
+    },
+)
 def request_reset(body: Annotated[IdNumberRequest, Body()]) -> Response[str]:
     accounts.request_password_reset(deps(), body.id_number)
     return json_response(202, RESET_ACCEPTED)
 
 
-@app.post("/password-resets/confirmations", responses={200: {"model": MessageResponse}})
+@app.post(
+    "/password-resets/confirmations",
+    summary="Set a new password with a reset token",
+    tags=["Password reset"],
+    responses={
+        200: docs.ok(MessageResponse, "Password changed; every session ended"),
+        400: docs.INVALID_TOKEN,
+        422: docs.INVALID,
+    },
+)
 def confirm_reset(body: Annotated[PasswordResetConfirmation, Body()]) -> Response[str]:
     accounts.confirm_password_reset(deps(), body)
     return json_response(200, MessageResponse(message="Your password has been changed. Please log in."))

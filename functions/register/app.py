@@ -7,6 +7,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from exam_results import api_docs as docs
 from exam_results.api_models import (
     AcceptedResponse,
     ConfirmationResponse,
@@ -27,17 +28,46 @@ RESEND_ACCEPTED = AcceptedResponse(
 )
 
 
-@app.post("/registrations", responses={201: {"model": RegistrationResponse}})
+@app.post(
+    "/registrations",
+    summary="Register with the Confirmation of Entry",
+    tags=["Registration"],
+    responses={
+        201: docs.ok(RegistrationResponse, "Account created; a confirmation email is sent"),
+        403: docs.error("Unknown ID Number or wrong Secret Number (same answer)", "credentials_mismatch"),
+        409: docs.error("An account exists for this ID Number (only after a right secret)", "already_registered"),
+        422: docs.INVALID,
+        429: docs.error("Too many wrong Secret Numbers for this ID Number", "too_many_attempts", retry_after=True),
+        503: docs.BUSY,
+    },
+)
 def register(body: Annotated[RegistrationRequest, Body()]) -> Response[str]:
     return json_response(201, accounts.register(deps(), body))
 
 
-@app.post("/registrations/confirmations", responses={200: {"model": ConfirmationResponse}})
+@app.post(
+    "/registrations/confirmations",
+    summary="Confirm the email address",
+    tags=["Registration"],
+    responses={
+        200: docs.ok(ConfirmationResponse, "Email confirmed"),
+        400: docs.INVALID_TOKEN,
+        422: docs.INVALID,
+    },
+)
 def confirm(body: Annotated[TokenRequest, Body()]) -> Response[str]:
     return json_response(200, accounts.confirm_email(deps(), body.token))
 
 
-@app.post("/registrations/confirmations/resend", responses={202: {"model": AcceptedResponse}})
+@app.post(
+    "/registrations/confirmations/resend",
+    summary="Send the confirmation email again",
+    tags=["Registration"],
+    responses={
+        202: docs.ok(AcceptedResponse, "Always the same answer; sent only to an unconfirmed account"),
+        422: docs.INVALID,
+    },
+)
 def resend(body: Annotated[IdNumberRequest, Body()]) -> Response[str]:
     accounts.resend_confirmation(deps(), body.id_number)
     return json_response(202, RESEND_ACCEPTED)

@@ -6,7 +6,10 @@ import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from pydantic import BaseModel, ValidationError
 
 from exam_results import errors
@@ -35,6 +38,8 @@ _FRIENDLY = {
     "string_too_long": "This value is too long.",
     "string_too_short": "This field is required.",
 }
+
+JSON = content_types.APPLICATION_JSON
 
 _SECURITY_HEADERS = {
     "Cache-Control": "no-store",
@@ -76,8 +81,28 @@ def validation_response(errs: list[dict[str, str]]) -> Response[str]:
     return error_response(422, "validation_error", "Some fields are not valid: see errors.", {"errors": errs})
 
 
+def _json_body(text: str) -> Any:
+    """``json.loads`` whose every failure is a JSONDecodeError, which Powertools answers 422.
+
+    Plain ``json.loads`` raises RecursionError on a body nested thousands of levels deep and
+    ValueError on a number of more than 4,300 digits: bad input, never a 500.
+    """
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except (RecursionError, ValueError) as exc:
+        raise json.JSONDecodeError(f"unacceptable JSON ({type(exc).__name__})", "", 0) from exc
+
+
 def make_resolver() -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True)
+    app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=_json_body)
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _unsupported(exc: RequestUnsupportedContentType) -> Response[str]:
+        return error_response(
+            415, "unsupported_media_type", "Send the request body as JSON (Content-Type: application/json)."
+        )
 
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response[str]:
@@ -90,6 +115,11 @@ def make_resolver() -> APIGatewayRestResolver:
             return validation_response([{"field": f, "message": m} for f, m in exc.errors])
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, errors.TooManyAttempts) else {}
         return error_response(status, exc.code, exc.message, headers=headers)
+
+    @app.exception_handler(UnicodeDecodeError)
+    def _not_utf8(exc: UnicodeDecodeError) -> Response[str]:
+        # A body that is not UTF-8 reaches Lambda base64-encoded; Powertools decodes it as UTF-8.
+        return validation_response([{"field": "body", "message": "The request body must be valid JSON."}])
 
     @app.exception_handler(errors.ConcurrentUpdate)
     def _busy(exc: errors.ConcurrentUpdate) -> Response[str]:
@@ -123,10 +153,23 @@ def json_response(status: int, model: Any) -> Response[str]:
     )
 
 
+def _json_only(event: dict[str, Any]) -> dict[str, Any]:
+    """The API reads JSON bodies only: any other Content-Type is made one Powertools refuses (415).
+
+    Left alone, Powertools parses form and multipart bodies, and raises ValueError (a 500) on a
+    multipart Content-Type without a boundary.
+    """
+    headers = event.get("headers") or {}
+    for key, value in headers.items():
+        if key.lower() == "content-type" and value and not str(value).strip().lower().startswith(JSON):
+            return {**event, "headers": {**headers, key: f"unsupported/{value}"}}
+    return event
+
+
 def handle(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Resolve a request; an unexpected failure is logged and answered 500 in the spec's shape."""
     try:
-        return app.resolve(event, context)
+        return app.resolve(_json_only(event), context)
     except Exception:
         logger.exception("unhandled error")
         response = error_response(500, "internal_error", "Something went wrong. Please try again.")

@@ -1,0 +1,73 @@
+"""AWS calls per operation (docs/performance.md): each happy path makes exactly the calls the
+design allows, counted by service and operation with devtools.aws_calls.
+
+Counts are for a warm container; the first request of a container also reads the pepper
+(``secretsmanager:GetSecretValue``) where it checks a Secret Number.
+"""
+
+from __future__ import annotations
+
+from devtools import aws_calls
+from tests.conftest import registration
+
+PEPPER = {"secretsmanager:GetSecretValue": 1}
+
+
+def measured(call):  # type: ignore[no-untyped-def]
+    with aws_calls.capture() as captured:
+        response = call()
+    return response, captured.count_by_operation()
+
+
+def test_registration_login_results_and_verification_make_the_designed_calls(api, released, mailbox):
+    c = released
+
+    r, ops = measured(lambda: api.call("POST", "/registrations", registration(c)))
+    assert r.status == 201
+    # reserve a secret attempt, read the entry, check the secret, give the attempt back, read the
+    # account; one transaction (account + confirmation token); one email.
+    assert ops == {
+        **PEPPER,  # first request of the register container
+        "dynamodb:UpdateItem": 2,
+        "dynamodb:GetItem": 2,
+        "dynamodb:TransactWriteItems": 1,
+        "ses:SendEmail": 1,
+    }
+
+    token = mailbox.last_to(c.email).token()
+    r, ops = measured(lambda: api.call("POST", "/registrations/confirmations", {"token": token}))
+    assert r.status == 200
+    assert ops == {"dynamodb:GetItem": 1, "dynamodb:TransactWriteItems": 1}
+
+    login = {"id_number": c.id_number, "password": c.password}
+    r, ops = measured(lambda: api.call("POST", "/sessions", login))
+    assert r.status == 200
+    # reserve a login attempt, read the account, clear the attempts, store the session.
+    assert ops == {"dynamodb:UpdateItem": 1, "dynamodb:GetItem": 1, "dynamodb:DeleteItem": 1, "dynamodb:PutItem": 1}
+    session = r.json()["token"]
+
+    r, ops = measured(lambda: api.call("GET", "/me/results", token=session))
+    assert r.status == 200
+    # session token, account, the account's entries (one query), their sessions and results (one batch).
+    assert ops == {"dynamodb:GetItem": 2, "dynamodb:Query": 1, "dynamodb:BatchGetItem": 1}
+
+    verification = {"id_number": c.id_number, "secret_number": c.secret_number}
+    r, ops = measured(lambda: api.call("POST", "/verifications", verification))
+    assert r.status == 200
+    assert ops == {**PEPPER, "dynamodb:UpdateItem": 2, "dynamodb:GetItem": 2, "dynamodb:BatchGetItem": 1}
+    r, ops = measured(lambda: api.call("POST", "/verifications", verification))  # warm container
+    assert ops == {"dynamodb:UpdateItem": 2, "dynamodb:GetItem": 2, "dynamodb:BatchGetItem": 1}
+
+
+def test_refusals_are_cheap(api, released):
+    """A wrong password costs two calls; an attempt while locked costs one (no password check)."""
+    c = released
+    wrong = {"id_number": c.id_number, "password": "Wrong-pass-99"}
+    r, ops = measured(lambda: api.call("POST", "/sessions", wrong))
+    assert r.status == 401
+    assert ops == {"dynamodb:UpdateItem": 1, "dynamodb:GetItem": 1}
+    for _ in range(3):
+        api.call("POST", "/sessions", wrong)
+    r, ops = measured(lambda: api.call("POST", "/sessions", wrong))
+    assert r.status == 429
+    assert sum(ops.values()) <= 2, ops
