@@ -75,9 +75,27 @@ deploy: build
 publish-web: $(STAMP)
 	$(BIN)/python -m scripts.publish_web --stack exam-results-$(STAGE)
 
+# Move the notification DLQ back to its queue once the cause of the failed sends is fixed
+# (docs/notifications.md): make replay-dlq STAGE=dev|prod [REPLAY_ARGS="--max 100 | --dry-run"]
+.PHONY: replay-dlq
+replay-dlq: $(STAMP)
+	$(BIN)/python scripts/replay_dlq.py --stack-name exam-results-$(STAGE) $(REPLAY_ARGS)
+
 validate: $(SAM_VENV)/.installed
 	$(SAM_VENV)/bin/cfn-lint template.yaml
 	$(SAM) validate --lint --template template.yaml --region $(AWS_DEFAULT_REGION)
+
+# docs/openapi.json from the functions' resolvers (a test fails when it is stale).
+openapi: $(STAMP)
+	$(BIN)/python -m devtools.openapi
+
+# Exam board files: validation throughput vs raw csv, peak memory 10k vs 1M rows (docs/performance.md).
+benchmark: $(STAMP)
+	$(BIN)/python -m benchmarks.bench_uploads
+
+# Init time of each function's handler in a fresh process vs import boto3 + one client.
+benchmark-coldstart: $(STAMP)
+	$(BIN)/python -m benchmarks.cold_start --runs 7 --json test-artifacts/cold-start.json
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache test-artifacts
