@@ -1,0 +1,130 @@
+"""Assertions on template.yaml itself: what operators rely on is declared, for every resource."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from devtools.template import load
+
+T = load()
+R: dict[str, Any] = T["Resources"]
+
+
+def of_type(kind: str) -> dict[str, Any]:
+    return {k: v for k, v in R.items() if v["Type"] == kind}
+
+
+def refs(value: Any) -> set[str]:
+    """Every logical id a value refers to (Ref, GetAtt, ${X} in Sub)."""
+    import re
+
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Ref":
+                found.add(str(inner))
+            elif key == "Fn::GetAtt":
+                found.add(inner[0] if isinstance(inner, list) else str(inner).split(".")[0])
+            elif key == "Fn::Sub":
+                text = inner if isinstance(inner, str) else inner[0]
+                found |= {m.split(".")[0] for m in re.findall(r"\$\{([^}!]+)\}", text)}
+            found |= refs(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            found |= refs(inner)
+    return found
+
+
+FUNCTIONS = of_type("AWS::Serverless::Function")
+
+
+def test_runtime_is_python313_everywhere():
+    assert T["Globals"]["Function"]["Runtime"] == "python3.13"
+    assert all("Runtime" not in f["Properties"] for f in FUNCTIONS.values())
+    layer = R["CommonLayer"]
+    assert layer["Metadata"]["BuildMethod"] == "python3.13"
+
+
+def test_tables_holding_durable_data_have_pitr_deletion_protection_and_encryption():
+    data = R["DataTable"]["Properties"]
+    assert data["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert data["DeletionProtectionEnabled"] is True
+    assert R["DataTable"]["DeletionPolicy"] == "Retain"
+    for name, table in of_type("AWS::DynamoDB::Table").items():
+        assert table["Properties"]["SSESpecification"]["SSEEnabled"] is True, name
+    auth = R["AuthTable"]["Properties"]
+    assert auth["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_every_function_has_a_log_group_with_retention_and_alarms(function):
+    groups = [g for g in of_type("AWS::Logs::LogGroup").values() if function in refs(g["Properties"]["LogGroupName"])]
+    assert len(groups) == 1, function
+    assert groups[0]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    alarms = [a["Properties"] for a in of_type("AWS::CloudWatch::Alarm").values() if function in refs(a)]
+    metrics = {a["MetricName"] for a in alarms}
+    assert {"Errors", "Throttles"} <= metrics, function
+    assert all(a["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in alarms)
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_every_function_has_its_own_least_privilege_policy(function):
+    policies = FUNCTIONS[function]["Properties"]["Policies"]
+    assert len(policies) == 1 and isinstance(policies[0], dict), "one inline policy per function"
+    for statement in policies[0]["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        assert all("*" not in a for a in actions), (function, actions)
+        assert statement["Resource"] != "*", (function, statement)
+
+
+def test_every_queue_has_a_dead_letter_queue_or_is_one():
+    queues = of_type("AWS::SQS::Queue")
+    dead_letter = set()
+    for resource in R.values():
+        props = resource.get("Properties", {})
+        redrive = props.get("RedrivePolicy")
+        if redrive:
+            dead_letter |= refs(redrive)
+        for event in props.get("Events", {}).values():
+            dead_letter |= refs(event.get("Properties", {}).get("DeadLetterConfig", {}))
+        dead_letter |= refs(props.get("EventInvokeConfig", {}).get("DestinationConfig", {}))
+    for name, queue in queues.items():
+        props = queue["Properties"]
+        assert "RedrivePolicy" in props or name in dead_letter, name
+        assert props.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in props, name
+        assert props.get("MessageRetentionPeriod", 0) >= 4 * 24 * 3600 or "RedrivePolicy" in props, name
+
+
+def test_dead_letter_queues_raise_alarms():
+    alarmed = set().union(*(refs(a["Properties"]) for a in of_type("AWS::CloudWatch::Alarm").values()))
+    for name in ("NotifyDeadLetterQueue", "ReleaseScheduleDLQ"):
+        assert name in alarmed, name
+
+
+def test_buckets_are_encrypted_and_private():
+    for name, bucket in of_type("AWS::S3::Bucket").items():
+        props = bucket["Properties"]
+        assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"], name
+        block = props["PublicAccessBlockConfiguration"]
+        assert all(
+            block[k] is True
+            for k in ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")
+        ), name
+
+
+def test_schedule_releases_every_five_minutes_with_retries_and_a_dlq():
+    events = R["ReleaseFunction"]["Properties"]["Events"]
+    (schedule,) = [e for e in events.values() if e["Type"] == "ScheduleV2"]
+    props = schedule["Properties"]
+    assert props["ScheduleExpression"] == "rate(5 minutes)"
+    assert props["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+    assert "DeadLetterConfig" in props
+
+
+def test_outputs_name_every_endpoint_table_bucket_and_queue():
+    outputs = refs(T["Outputs"])
+    wanted = set(of_type("AWS::DynamoDB::Table")) | set(of_type("AWS::S3::Bucket")) | set(of_type("AWS::SQS::Queue"))
+    assert wanted <= outputs, wanted - outputs
+    assert "Api" in outputs
