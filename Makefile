@@ -15,12 +15,16 @@ PYTEST_ARGS ?=
 PORT ?= 3000
 STAGE ?= dev
 
-.PHONY: help venv test unit lint typecheck validate run upload browser build deploy publish-web benchmark clean
+.PHONY: help venv test unit lint typecheck validate run upload browser build deploy publish-web benchmark benchmark-coldstart openapi clean
 
 help:
-	@echo "make run       run the whole service locally (moto + candidate pages) on 127.0.0.1:3000"
-	@echo "make test      lint, type-check and run every test"
-	@echo "make validate  cfn-lint and sam validate --lint on template.yaml"
+	@echo "make run                 the whole service locally (moto, API, pages, mailbox) on 127.0.0.1:$(PORT)"
+	@echo "make test                lint, type-check and run every test"
+	@echo "make upload FILE= KIND=  put an entries|results CSV into the running local stack"
+	@echo "make validate            cfn-lint and sam validate --lint on template.yaml"
+	@echo "make build | deploy      sam build; sam deploy --config-env \$$STAGE (dev|prod) and publish the pages"
+	@echo "make replay-dlq          move failed notifications back to their queue (STAGE=dev|prod)"
+	@echo "make benchmark | benchmark-coldstart | openapi"
 
 $(STAMP): requirements-dev.txt layers/common/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
