@@ -306,6 +306,26 @@ class Handler(BaseHTTPRequestHandler):
             ctype += "; charset=utf-8"
         self._send(200, target.read_bytes(), {"Content-Type": ctype, "Cache-Control": "no-cache"})
 
+    def _swagger(self, name: str) -> None:
+        """Swagger UI (from the swagger-ui-bundle package: no CDN) over the API's OpenAPI document."""
+        from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
+
+        if not name:
+            page = (
+                "<!doctype html><html><head><meta charset='utf-8'><title>Exam Results API</title>"
+                "<link rel='stylesheet' href='/_local/docs/swagger-ui.css'></head><body><div id='ui'></div>"
+                "<script src='/_local/docs/swagger-ui-bundle.js'></script>"
+                "<script>SwaggerUIBundle({url: '/_local/openapi.json', dom_id: '#ui'});</script></body></html>"
+            )
+            self._send(200, page.encode(), {"Content-Type": "text/html; charset=utf-8"})
+            return
+        allowed = {"swagger-ui.css": "text/css", "swagger-ui-bundle.js": "text/javascript"}
+        if name not in allowed:
+            self._json(404, {"message": "unknown local page"})
+            return
+        body = (Path(swagger_ui_path) / name).read_bytes()
+        self._send(200, body, {"Content-Type": allowed[name] + "; charset=utf-8", "Cache-Control": "max-age=3600"})
+
     def _control(self, path: str, query: str) -> None:
         from devtools import mailbox
 
@@ -318,6 +338,12 @@ class Handler(BaseHTTPRequestHandler):
                 self._json(200, {"messages": [m.as_json() for m in mailbox.messages(region=local.region)]})
             elif path == "/_local/status.json":
                 self._json(200, local.status())
+            elif path == "/_local/openapi.json":
+                document = json.loads((ROOT / "docs" / "openapi.json").read_text(encoding="utf-8"))
+                document["servers"] = [{"url": "/api"}]
+                self._json(200, document)
+            elif path == "/_local/docs" or path.startswith("/_local/docs/"):
+                self._swagger(path[len("/_local/docs") :].lstrip("/"))
             else:
                 self._json(404, {"message": "unknown local page"})
             return
@@ -468,6 +494,7 @@ class LocalStack:
             f"  Candidate pages   {self.url}/",
             f"  API               {self.url}/api   ({len(self.api.routes)} routes from template.yaml)",
             f"  Mailbox           {self.url}/_local/mailbox   (every email sent; links work)",
+            f"  API docs          {self.url}/_local/docs   (Swagger UI over docs/openapi.json)",
             f"  AWS emulator      {self.moto_url}",
             f"  S3 triggers       {s3}",
             f"  SQS pollers       {sqs}",

@@ -37,6 +37,13 @@ def test_make_run_serves_api_pages_and_mailbox_then_stops_on_ctrl_c(tmp_path: Pa
         status, body = local.json("GET", "/api/no/such/route")
         assert (status, body) == (403, {"message": "Missing Authentication Token"})
 
+        # Swagger UI over the OpenAPI document, served from the local package (no CDN).
+        status, headers, page = local.request("GET", "/_local/docs")
+        assert status == 200 and b"/_local/openapi.json" in page
+        assert local.request("GET", "/_local/docs/swagger-ui-bundle.js")[0] == 200
+        status, document = local.json("GET", "/_local/openapi.json")
+        assert status == 200 and document["servers"] == [{"url": "/api"}] and "/registrations" in document["paths"]
+
         info = local.status()
         assert info["web"] == f"{local.url}/"
         assert "POST /sessions → LoginFunction" in info["routes"]
