@@ -128,3 +128,18 @@ def test_outputs_name_every_endpoint_table_bucket_and_queue():
     wanted = set(of_type("AWS::DynamoDB::Table")) | set(of_type("AWS::S3::Bucket")) | set(of_type("AWS::SQS::Queue"))
     assert wanted <= outputs, wanted - outputs
     assert "Api" in outputs
+
+
+def test_waf_rate_limit_answers_429_in_the_api_error_shape():
+    import json
+
+    acl = R["ApiWebAcl"]["Properties"]
+    body = json.loads(acl["CustomResponseBodies"]["TooManyRequests"]["Content"])
+    assert set(body) == {"code", "message"} and body["code"] == "too_many_requests"
+    (rule,) = acl["Rules"]
+    response = rule["Action"]["Block"]["CustomResponse"]
+    assert response["ResponseCode"] == 429 and response["CustomResponseBodyKey"] == "TooManyRequests"
+    assert {"Name": "Retry-After", "Value": "300"} in response["ResponseHeaders"]
+    paths = json.dumps(rule["Statement"])
+    for route in ("/registrations", "/sessions", "/verifications", "/password-resets"):
+        assert f'"SearchString": "{route}"' in paths, route
