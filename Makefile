@@ -93,9 +93,11 @@ validate: $(SAM_VENV)/.installed
 openapi: $(STAMP)
 	$(BIN)/python -m devtools.openapi
 
-# Exam board files: validation throughput vs raw csv, peak memory 10k vs 1M rows (docs/performance.md).
+# Exam board files: validation throughput vs raw csv, peak memory 10k vs 1M rows; Confirmation of
+# Entry documents for 10,000 candidates (docs/performance.md).
 benchmark: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_uploads
+	$(BIN)/python -m benchmarks.bench_confirmations
 
 # Init time of each function's handler in a fresh process vs import boto3 + one client.
 benchmark-coldstart: $(STAMP)

@@ -59,6 +59,7 @@ def test_entries_create_sessions_and_entries_with_hashed_secrets(
         "extra": {
             "entries_created": 3,
             "entries_updated": 0,
+            "secrets_generated": 0,
             "secrets_reissued": 0,
             "sessions_created": 2,
             "sessions_updated": 0,
@@ -125,6 +126,7 @@ def test_an_update_keeps_the_secret_when_blank_and_a_new_secret_is_a_reissue(
     assert board.report("entries/update.csv")["extra"] == {
         "entries_created": 0,
         "entries_updated": 2,
+        "secrets_generated": 0,
         "secrets_reissued": 1,
         "sessions_created": 0,
         "sessions_updated": 0,
@@ -137,30 +139,6 @@ def test_an_update_keeps_the_secret_when_blank_and_a_new_secret_is_a_reissue(
     assert register(api, "ENT000002", "4821") == 403  # the old secret stopped working at once
     assert register(api, "ENT000002", "9090") == 201
     assert register(api, "ENT000001", "73915268") == 201
-
-
-def test_a_blank_secret_for_a_new_id_and_regenerate_are_not_available_yet(board: Board, table_items: Any) -> None:
-    board.entries(KEY, csv_text(ROWS[0]))
-    header = ENTRY_HEADER + ",regenerate"
-    rows = [
-        ROWS[1].replace("4821", "") + ",",  # new ID, blank secret
-        ROWS[0].replace("73915268", "") + ",yes",  # existing ID, regenerate
-        ROWS[2] + ",no",
-    ]
-    board.entries("entries/blank.csv", csv_text(*rows, header=header))
-
-    assert board.report("entries/blank.csv") == rejected(
-        3,
-        (2, "secret_number", "secret_number is required (generated secrets are not available yet)."),
-        (
-            3,
-            "regenerate",
-            "regenerate=yes is not available yet: give the new secret_number in the file instead "
-            "(generated secrets are not available yet).",
-        ),
-        key="entries/blank.csv",
-    )
-    assert set(by_pk(table_items, "ENTRY")) == {"CANDIDATE#ENT000001"}
 
 
 def test_rows_of_one_session_must_agree_and_bad_rows_are_all_listed(board: Board, table_items: Any) -> None:

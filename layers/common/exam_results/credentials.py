@@ -33,5 +33,29 @@ def verify_secret(pepper: bytes, stored_hash: str | None, id_number: str, secret
 
 
 def generate_secret() -> str:
-    """An 8-digit Secret Number from a cryptographically secure generator."""
+    """An 8-digit Secret Number from the operating system's secure random generator."""
     return f"{secrets.randbelow(10**GENERATED_SECRET_DIGITS):0{GENERATED_SECRET_DIGITS}d}"
+
+
+_GENERATION_LABEL = b"exam-results/generated-secret-number/v1"
+
+
+def generation_key(pepper: bytes) -> bytes:
+    """The key Secret Numbers are generated with: derived from the pepper (HMAC with a label of
+    its own, so it is never the key the hashes are made with)."""
+    return hmac.new(pepper, _GENERATION_LABEL, hashlib.sha256).digest()
+
+
+def derive_secret(key: bytes, upload: str, id_number: str, counter: int = 0) -> str:
+    """An 8-digit Secret Number for ``id_number``, issued by the upload ``upload`` (bucket, key
+    and version of the entries file): HMAC-SHA256 under ``generation_key``, a pseudo-random
+    function, reduced to 8 digits (the bias of 2**256 mod 10**8 is below 2**-200).
+
+    Without the key the digits are as unpredictable as ``generate_secret``'s; with the same
+    inputs they are the same, so a retried import of one object version issues the very
+    secrets a crashed attempt issued (and printed) instead of new ones. ``counter`` picks
+    another secret for the same ID (to keep the secrets of one file distinct).
+    """
+    message = f"{upload}\n{normalise_id(id_number)}\n{counter}".encode()
+    value = int.from_bytes(hmac.new(key, message, hashlib.sha256).digest(), "big")
+    return f"{value % 10**GENERATED_SECRET_DIGITS:0{GENERATED_SECRET_DIGITS}d}"

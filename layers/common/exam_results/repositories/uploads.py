@@ -112,6 +112,18 @@ class UploadsRepository:
         )
         return key
 
+    def put_confirmation(self, bucket: str, key: str, body: bytes, content_type: str) -> None:
+        """A Confirmation of Entry document (``confirmations/...``): it holds Secret Numbers in
+        clear, so it is encrypted at rest (the bucket's default, asked for again here), readable
+        only by the exam board's role (bucket policy) and expired by a lifecycle rule."""
+        client("s3").put_object(
+            Bucket=bucket,
+            Key=key,
+            Body=body,
+            ContentType=content_type,
+            ServerSideEncryption="AES256",
+        )
+
     # -- processed-file markers --
 
     def _marker_key(self, obj: S3Object) -> dict[str, Any]:

@@ -25,11 +25,13 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from operator import getitem, itemgetter
+from typing import Any, Protocol
 
 from exam_results import notifications
 from exam_results.catalogue import EXAMS, SKILL_MIN, SKILLS_ALL, Exam, grade_for
-from exam_results.credentials import hash_secret
+from exam_results.confirmations import Confirmation, Sitting, confirmation_key, render_csv, render_pdf
+from exam_results.credentials import derive_secret, generation_key, hash_secret
 from exam_results.csvfiles import (
     ENTRY_COLUMNS,
     ENTRY_OPTIONAL_COLUMNS,
@@ -41,6 +43,7 @@ from exam_results.csvfiles import (
     Report,
     ReportError,
     ResultsFileChecker,
+    RowReader,
     iter_text_lines,
     read_rows,
     validate_entry_row,
@@ -59,6 +62,7 @@ __all__ = [
     "FileChanged",
     "ImportConflict",
     "NotifyQueueMissing",
+    "SecretIssuer",
     "import_entries",
     "publish_results",
 ]
@@ -72,12 +76,6 @@ chunking adds no BatchWriteItem call and no partial notification batch)."""
 
 _SESSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # as csvfiles checks it
 _ID_NUMBER = re.compile(r"[A-Za-z0-9]{6,12}")
-
-SECRET_REQUIRED = "secret_number is required (generated secrets are not available yet)."
-REGENERATE_UNAVAILABLE = (
-    "regenerate=yes is not available yet: give the new secret_number in the file instead "
-    "(generated secrets are not available yet)."
-)
 
 
 class FileChanged(Exception):
@@ -189,8 +187,12 @@ class FastResultCheck:
     so a row it accepts is one the validator accepts, with the same ``ParsedResult`` (tested
     on random and mutated rows). Rows it does not accept go through the validator, which writes
     the report's messages. Scores are looked up in a table of their canonical spellings
-    (``"80"`` … ``"230"``), so ``"0185"`` or ``"185.0"`` simply take the validator's path.
+    (``"80"`` … ``"230"``), so ``"0185"`` or ``"185.0"`` simply take the validator's path; so
+    do values with surrounding spaces, which is what lets pass 1 check the raw fields of
+    ``RowReader`` (``accepts_values``) and strip only the rows it does not accept.
     """
+
+    _SESSIONS_CACHED = 4096  # session_id spellings remembered (a bad file may hold millions)
 
     def __init__(self) -> None:
         self._plans: dict[str, _Plan] = {}
@@ -203,40 +205,68 @@ class FastResultCheck:
             for score in range(SKILL_MIN, exam.scale_max + 1):
                 grade, cefr = grade_for(exam, score)
                 bands[score] = (grade, cefr or "")
+            skills = tuple(s for s in SKILLS_ALL if s in exam.skills)
+            absent = tuple(s for s in SKILLS_ALL if s not in exam.skills)
+            scores = {str(v): v for v in range(SKILL_MIN, exam.scale_max + 1)}
             plan = _Plan(
-                skills=tuple(s for s in SKILLS_ALL if s in exam.skills),
-                absent=tuple(s for s in SKILLS_ALL if s not in exam.skills),
-                scores={str(v): v for v in range(SKILL_MIN, exam.scale_max + 1)},
+                skills=skills,
+                absent=absent,
+                scores=scores,
                 bands=bands,
+                picks=itemgetter(*(RESULT_COLUMNS.index(s) for s in (*skills, *absent))),  # type: ignore[arg-type]
+                tables=(*(scores for _ in skills), *({"": 0} for _ in absent)),
+                n=len(skills),
+                n2=2 * len(skills),
+                tails={(str(score), grade, cefr): score for score, (grade, cefr) in bands.items()},
             )
             self._plans[exam.code] = plan
         return plan
 
     def accepts(self, row: Mapping[str, str], exam: Exam) -> bool:
         """True only for a row ``validate_result_row`` accepts (False: ask the validator)."""
-        session_id = row["session_id"]
+        return self.accepts_values(_RESULT_VALUES(row), exam)
+
+    def accepts_values(self, values: tuple[str, ...], exam: Exam) -> bool:
+        """``accepts`` for the values of ``RESULT_COLUMNS``, in that order (raw or stripped)."""
+        session_id = values[0]
         ok = self._session_ok.get(session_id)
         if ok is None:
-            ok = self._session_ok[session_id] = _SESSION_ID.fullmatch(session_id) is not None
-        if not ok or _ID_NUMBER.fullmatch(row["id_number"]) is None:
+            ok = _SESSION_ID.fullmatch(session_id) is not None
+            if len(self._session_ok) < self._SESSIONS_CACHED:
+                self._session_ok[session_id] = ok
+        if not ok:
             return False
-        plan = self._plans.get(exam.code) or self._plan(exam)
-        for skill in plan.absent:
-            if row[skill]:
-                return False
-        scores = plan.scores
-        total = 0
-        for skill in plan.skills:
-            value = scores.get(row[skill])
-            if value is None:
-                return False
-            total += value
-        n = len(plan.skills)
-        mean = (2 * total + n) // (2 * n)
-        if scores.get(row["overall_score"]) != mean:
+        return self.accepts_in_session(values, self._plans.get(exam.code) or self._plan(exam))
+
+    def plan(self, exam: Exam) -> _Plan:
+        """The tables ``accepts_in_session`` checks a row of ``exam`` with (built once)."""
+        return self._plans.get(exam.code) or self._plan(exam)
+
+    @staticmethod
+    def accepts_in_session(values: tuple[str, ...], plan: _Plan) -> bool:
+        """``accepts_values`` once the session_id is known to be well formed (a stored
+        session's): ID Number, skills, overall_score, grade and cefr_level."""
+        return FastResultCheck.accepts_batch([values], [plan])
+
+    @staticmethod
+    def accepts_batch(rows: list[tuple[str, ...]], plans: list[_Plan]) -> bool:
+        """``accepts_in_session`` for every row (with its session's plan): True only if all pass."""
+        ids = list(map(_SECOND, rows))
+        joined = "".join(ids)
+        # Every ID Number [A-Za-z0-9]{6,12}, as _ID_NUMBER, tested on them all at once.
+        if not (joined.isascii() and joined.isalnum() and min(map(len, ids)) >= 6 and max(map(len, ids)) <= 12):
             return False
-        grade, cefr = plan.bands[mean]
-        return row["grade"] == grade and row["cefr_level"] == cefr
+        try:
+            for values, plan in zip(rows, plans, strict=True):
+                # Each skill a canonical score of the exam and each skill it lacks "" (KeyError
+                # if not); then the rounded mean must be the overall_score, and grade and
+                # cefr_level exactly its band.
+                total = sum(map(getitem, plan.tables, plan.picks(values)))
+                if plan.tails.get(values[2:5]) != (2 * total + plan.n) // plan.n2:  # type: ignore[arg-type]
+                    return False
+        except KeyError:
+            return False
+        return True
 
     def parse(self, row: Mapping[str, str], exam: Exam) -> ParsedResult | None:
         """The row parsed as ``validate_result_row`` would, or None when it does not accept it."""
@@ -256,12 +286,23 @@ class FastResultCheck:
         )
 
 
-@dataclass(frozen=True, slots=True)
+_RESULT_VALUES = itemgetter(*RESULT_COLUMNS)
+_FIRST = itemgetter(0)
+_SECOND = itemgetter(1)
+_SESSION_OF_ENTRY = itemgetter("session_id")
+
+
+@dataclass(frozen=True, slots=True, eq=False)  # compared and hashed by identity
 class _Plan:
     skills: tuple[str, ...]
     absent: tuple[str, ...]
     scores: dict[str, int]
     bands: dict[int, tuple[str, str]]
+    picks: itemgetter[tuple[str, ...]]  # a row's values → its skills, then the absent ones
+    tables: tuple[dict[str, int], ...]  # what each of those may be: a score, or "" (absent)
+    n: int  # skills
+    n2: int  # twice that
+    tails: dict[tuple[str, str, str], int]  # (overall_score, grade, cefr_level) → score
 
 
 _ANY_EXAM = EXAMS["C2P"]  # rows of an unknown session: only their ID and session are checked
@@ -277,6 +318,7 @@ class _ResultsPublication:
         self.checker = ResultsFileChecker()
         self.fast = FastResultCheck()
         self.sessions: dict[str, ExamSession | None] = {}
+        self._fast_sessions: dict[str, tuple[str, _Plan]] = {}  # known session_id → (id, plan)
         self.errors = _Errors()
         self.rows = 0
         self.write_calls = 0
@@ -286,19 +328,22 @@ class _ResultsPublication:
     # -- pass 1 --
 
     def validate(self, lines: Iterator[str]) -> Report:
-        pending: list[tuple[int, dict[str, str] | ReportError]] = []
+        """Pass 1. Rows come from ``RowReader`` 100 at a time (one BatchGetItem of entries).
+
+        Speed: a row is first tried, as parsed, by ``FastResultCheck.accepts_values`` (no
+        stripping, no dict, its session looked up by the raw session_id); only a row it does
+        not accept — any bad row, or an odd spelling of a good one — becomes the stripped dict
+        that the shared validator checks and words the messages for. Rows are handled in file
+        order either way (duplicate IDs name the first line in the file).
+        """
         try:
-            for item in read_rows(lines, RESULT_COLUMNS):
-                self.rows += 1
-                pending.append(item)
-                if len(pending) == BATCH_GET_KEYS:
-                    self._check_chunk(pending)
-                    pending = []
-        except FileRejected as exc:
-            self._check_chunk(pending)
+            reader = RowReader(lines, RESULT_COLUMNS)
+            for batch in reader.batches(BATCH_GET_KEYS):
+                self.rows += len(batch)
+                self._check_chunk(batch, reader)
+        except FileRejected as exc:  # the rows read before it have been checked
             self.errors.add(exc.errors)
             return Report.rejected(self.source_key, self.rows, self.errors.for_report())
-        self._check_chunk(pending)
         if self.errors.count:
             return Report.rejected(self.source_key, self.rows, self.errors.for_report())
         return Report.accepted(self.source_key, self.rows, 0)
@@ -309,48 +354,118 @@ class _ResultsPublication:
             return
         found = self.deps.exams.get_sessions(s for s in wanted if _SESSION_ID.fullmatch(s))
         for session_id in wanted:
-            self.sessions[session_id] = found.get(session_id)
+            session = self.sessions[session_id] = found.get(session_id)
+            if session is not None:
+                self._fast_sessions[session_id] = (session.session_id, self.fast.plan(EXAMS[session.exam_code]))
 
-    def _check_chunk(self, pending: list[tuple[int, dict[str, str] | ReportError]]) -> None:
-        """Check up to 100 rows: row rules first, then their entries in one BatchGetItem."""
-        if not pending:
+    def _check_chunk(self, batch: list[tuple[int, list[str] | ReportError]], reader: RowReader) -> None:
+        """Check up to 100 rows: row rules first, then their entries in one BatchGetItem.
+
+        The common batch — every row valid as written and of a known session — is checked as a
+        whole (``FastResultCheck.accepts_batch``, ``DuplicateIds.repeats``, one comparison of
+        the entries' sessions); any other batch row by row in file order (``_check_rows``).
+        """
+        if not batch:
             return
-        self._load_sessions(row["session_id"] for _, row in pending if isinstance(row, dict))
-        sessions = self.sessions
-        accepts = self.fast.accepts
-        seen = self.checker.ids.check
+        values_of = itemgetter(*reader.positions)  # the RESULT_COLUMNS of a row, in order
+        try:
+            rows = list(map(values_of, map(_SECOND, batch)))
+        except TypeError:  # a ReportError (wrong number of fields) in the batch
+            rows = []
+        knowns: list[Any] = list(map(self._fast_sessions.get, map(_FIRST, rows)))  # (session_id, plan) or None
+        if not rows or None in knowns or not FastResultCheck.accepts_batch(rows, list(map(_SECOND, knowns))):
+            self._check_rows(batch, reader)
+            return
+        lines = list(map(_FIRST, batch))
+        ids = list(map(str.upper, map(_SECOND, rows)))
+        session_ids = list(map(_FIRST, knowns))
+        repeated = self.checker.ids.repeats(lines, ids)
+        if not repeated:
+            self._match_entries([], lines, ids, session_ids)
+            return
+        # Duplicates: every row is remembered already (in file order, as _check_rows would);
+        # each repeat gets the shared validator's messages and no entry look-up.
         errors: list[ReportError] = []
-        lookups: list[tuple[int, str, str]] = []  # (line, ID Number, session_id) to match an entry
-        for line, row in pending:
-            if isinstance(row, ReportError):
-                errors.append(row)
+        for index, _ in repeated:
+            line, fields = batch[index]
+            row = reader.row_dict(fields)  # type: ignore[arg-type]  # no ReportError here
+            session = self.sessions[row["session_id"]]
+            assert session is not None
+            errors.extend(self.checker.check(line, row, EXAMS[session.exam_code])[1])
+        keep = sorted(set(range(len(lines))) - {index for index, _ in repeated})
+        self._match_entries(errors, [lines[i] for i in keep], [ids[i] for i in keep], [session_ids[i] for i in keep])
+
+    def _check_rows(self, batch: list[tuple[int, list[str] | ReportError]], reader: RowReader) -> None:
+        """``_check_chunk`` row by row, for a batch with anything unusual in it."""
+        values_of = itemgetter(*reader.positions)
+        fast_sessions = self._fast_sessions
+        accepts = FastResultCheck.accepts_in_session
+        first_line = self.checker.ids.first_line
+        loaded = False
+        errors: list[ReportError] = []
+        # (line, ID Number, session_id) of the rows whose entry must match, as three lists
+        lines: list[int] = []
+        ids: list[str] = []
+        session_ids: list[str] = []
+        for line, fields in batch:
+            if isinstance(fields, ReportError):
+                errors.append(fields)
                 continue
-            session = sessions[row["session_id"]]
+            values = values_of(fields)
+            known = fast_sessions.get(values[0])
+            if known is not None and accepts(values, known[1]):
+                id_number = values[1].upper()
+                if first_line(line, id_number) == line:
+                    lines.append(line)
+                    ids.append(id_number)
+                    session_ids.append(known[0])
+                    continue
+            # Any other row: the shared validator on the stripped row, as read_rows gives it.
+            row = reader.row_dict(fields)
+            if not loaded:  # the sessions of the whole batch in one look-up, as rows need them
+                self._load_sessions(reader.row_dict(f)["session_id"] for _, f in batch if isinstance(f, list))
+                loaded = True
+            session = self.sessions[row["session_id"]]
             if session is None:
                 errors.extend(self._unknown_session(line, row))
                 continue
             exam = EXAMS[session.exam_code]
-            if accepts(row, exam):
+            if self.fast.accepts(row, exam):
                 id_number = row["id_number"].upper()
-                if seen(line, id_number) is None:
-                    lookups.append((line, id_number, session.session_id))
+                if first_line(line, id_number) == line:
+                    lines.append(line)
+                    ids.append(id_number)
+                    session_ids.append(session.session_id)
                     continue
             _, row_errors = self.checker.check(line, row, exam)
             errors.extend(row_errors)
             raw_id = row["id_number"]
             if _ID_NUMBER.fullmatch(raw_id) and not any(e.field == "id_number" for e in row_errors):
-                lookups.append((line, raw_id.upper(), session.session_id))
+                lines.append(line)
+                ids.append(raw_id.upper())
+                session_ids.append(session.session_id)
+        self._match_entries(errors, lines, ids, session_ids)
 
-        entries = self.uploads.entry_fields({id_number for _, id_number, _ in lookups}, ("session_id",))
-        for line, id_number, session_id in lookups:
-            entry = entries.get(id_number)
-            if entry is None:
-                message = f"ID Number {id_number} has no entry: it is in no entries file uploaded so far."
-            elif entry["session_id"] != session_id:
-                message = f"ID Number {id_number} is entered for session {entry['session_id']}, not {session_id}."
-            else:
-                continue
-            errors.append(ReportError(line=line, field="id_number", message=message))
+    def _match_entries(
+        self, errors: list[ReportError], lines: list[int], ids: list[str], session_ids: list[str]
+    ) -> None:
+        """Each row's entry must exist and be in the row's session (one BatchGetItem); then the
+        batch's errors go to the report, sorted by line."""
+        entries = self.uploads.entry_fields(set(ids), ("session_id",))
+        try:  # the common case, all entries there and in their sessions, without a Python loop
+            matched = list(map(_SESSION_OF_ENTRY, map(entries.__getitem__, ids))) == session_ids
+        except KeyError:
+            matched = False
+        if not matched:
+            for line, id_number, session_id in zip(lines, ids, session_ids, strict=True):
+                entry = entries.get(id_number)
+                if entry is None:
+                    message = f"ID Number {id_number} has no entry: it is in no entries file uploaded so far."
+                elif entry["session_id"] != session_id:
+                    message = f"ID Number {id_number} is entered for session {entry['session_id']}, not {session_id}."
+                else:
+                    continue
+                errors.append(ReportError(line=line, field="id_number", message=message))
         if errors:
             errors.sort(key=lambda e: e.line or 0)  # stable: a line's own checks before its entry's
             self.errors.add(errors)
@@ -457,17 +572,47 @@ def publish_results(
 # Entries
 
 
+class SecretIssuer:
+    """Secret Numbers for the blank (or ``regenerate`` = ``yes``) rows of one entries file.
+
+    Derived (``credentials.derive_secret``) from the upload — bucket, key and version of the
+    object — and the ID Number, never drawn at random: a retried import of the same object
+    version (Lambda retries an event whose processing crashed) issues exactly the secrets an
+    earlier attempt stored and printed, so a crash between storing the hashes and writing the
+    documents can never leave a candidate with a secret that nobody has. Within a file the
+    secrets are distinct: a secret issued already takes the next counter (10,000 random
+    8-digit numbers would share one with a probability near 40 %). Call ``issue`` for the rows
+    in file order, and for every such row, so that a retry makes the same choices.
+    """
+
+    def __init__(self, pepper: bytes, upload: str) -> None:
+        self._key = generation_key(pepper)
+        self._upload = upload
+        self._issued: set[str] = set()
+
+    def issue(self, id_number: str) -> str:
+        counter = 0
+        while True:
+            secret = derive_secret(self._key, self._upload, id_number, counter)
+            if secret not in self._issued:
+                self._issued.add(secret)
+                return secret
+            counter += 1
+
+
 class _EntriesImport:
     kind = "entries"
 
-    def __init__(self, deps: Deps, source_key: str) -> None:
+    def __init__(self, deps: Deps, obj: S3Object) -> None:
         self.deps = deps
-        self.source_key = source_key
+        self.obj = obj
+        self.source_key = obj.key
         self.uploads = UploadsRepository(deps.settings.data_table)
         self.checker = EntriesFileChecker()
         self.stored_sessions: dict[str, ExamSession | None] = {}
         self.errors = _Errors()
         self.rows = 0
+        self.sittings: dict[str, Sitting] = {}
 
     # -- pass 1 --
 
@@ -503,17 +648,9 @@ class _EntriesImport:
             found = self.deps.exams.get_sessions(new_sessions)
             for session_id in new_sessions:
                 self.stored_sessions[session_id] = found.get(session_id)
-        blank = {p.id_number for p in parsed_rows if p.secret_number is None and not p.regenerate}
-        existing = self.uploads.entry_fields(blank, ()) if blank else {}
-
         for line, parsed, errors in checked:
-            if parsed is not None:
-                if self.checker.sessions[parsed.session_id].first_line == line:
-                    errors.extend(self._session_changes(line, parsed))
-                if parsed.regenerate:
-                    errors.append(ReportError(line=line, field="regenerate", message=REGENERATE_UNAVAILABLE))
-                elif parsed.secret_number is None and parsed.id_number not in existing:
-                    errors.append(ReportError(line=line, field="secret_number", message=SECRET_REQUIRED))
+            if parsed is not None and self.checker.sessions[parsed.session_id].first_line == line:
+                errors.extend(self._session_changes(line, parsed))
             self.errors.add(errors)
 
     def _session_changes(self, line: int, parsed: ParsedEntry) -> list[ReportError]:
@@ -547,6 +684,7 @@ class _EntriesImport:
         for session_id, spec in self.checker.sessions.items():
             stored = self.stored_sessions.get(session_id)
             if stored is not None and stored.status == "released":
+                self.sittings[session_id] = _sitting(stored)
                 continue  # never back to open; its window is over
             available = spec.results_available_by
             if stored is not None and not spec.results_available_by_given:
@@ -558,6 +696,7 @@ class _EntriesImport:
                 format=spec.format,  # type: ignore[arg-type]  # PB or CB, checked
                 results_available_by=available,
             )
+            self.sittings[session_id] = _sitting(session)
             if stored == session:
                 continue
             if not self.uploads.put_session(self.deps.exams, session, new=stored is None):
@@ -569,9 +708,20 @@ class _EntriesImport:
         return created, updated
 
     def store(self, lines: Iterator[str]) -> Report:
+        """Pass 2: sessions, then entries 100 rows a chunk, then the Confirmation of Entry
+        documents of the secrets this file had generated.
+
+        A blank ``secret_number`` for a new ID Number, or ``regenerate`` = ``yes``, gets a
+        secret from ``SecretIssuer``; a blank one for an ID Number that has an entry keeps its
+        secret — unless the stored hash is the one this very object version issues, which means
+        an earlier attempt at this file stored it and crashed before it finished: that row is
+        treated as the attempt treated it, so its page is written again, with the same secret.
+        """
         sessions_created, sessions_updated = self._write_sessions()
         pepper = self.deps.pepper()
-        created = updated = reissued = write_calls = 0
+        issuer = SecretIssuer(pepper, f"{self.obj.bucket}/{self.obj.key}#{self.obj.version}")
+        documents: dict[tuple[str, str], list[Confirmation]] = {}
+        created = updated = generated = reissued = write_calls = 0
 
         def parsed_rows() -> Iterator[ParsedEntry]:
             for _, row in read_rows(lines, ENTRY_COLUMNS, ENTRY_OPTIONAL_COLUMNS):
@@ -585,18 +735,42 @@ class _EntriesImport:
             items = []
             for p in chunk:
                 before = existing.get(p.id_number)
+                before_hash = None if before is None else str(before["secret_hash"])
+                issued: str | None = None
                 if p.secret_number is not None:
                     secret_hash = hash_secret(pepper, p.id_number, p.secret_number)
-                elif before is not None:
-                    secret_hash = str(before["secret_hash"])  # blank: the secret stays as it is
                 else:
-                    raise FileChanged(self.source_key)  # pass 1 saw this entry
-                if before is None:
+                    candidate = issuer.issue(p.id_number)  # for every blank row: same choices on a retry
+                    candidate_hash = hash_secret(pepper, p.id_number, candidate)
+                    if p.regenerate or before_hash is None or before_hash == candidate_hash:
+                        issued, secret_hash = candidate, candidate_hash
+                    else:
+                        secret_hash = before_hash  # blank: the secret stays as it is
+                first_time = before is None or (issued is not None and not p.regenerate)
+                if first_time:
                     created += 1
                 else:
                     updated += 1
-                    if before["secret_hash"] != secret_hash:
-                        reissued += 1  # the old secret stops working with this write
+                if issued is not None:
+                    # regenerate=yes is always a re-issue (also for an ID new to the service: a
+                    # retry could not tell that from one this file's crashed attempt stored)
+                    if p.regenerate:
+                        reissued += 1
+                    else:
+                        generated += 1
+                    documents.setdefault((p.centre_number, p.session_id), []).append(
+                        Confirmation(
+                            id_number=p.id_number,
+                            secret_number=issued,
+                            candidate_number=p.candidate_number,
+                            candidate_name=p.candidate_name,
+                            date_of_birth=p.date_of_birth,
+                            centre_number=p.centre_number,
+                            centre_name=p.centre_name,
+                        )
+                    )
+                elif before_hash is not None and before_hash != secret_hash:
+                    reissued += 1  # a new secret given in the file: the old one stops working now
                 entry = Entry(
                     id_number=p.id_number,
                     session_id=p.session_id,
@@ -609,28 +783,66 @@ class _EntriesImport:
                 )
                 items.append(self.uploads.entry_item(entry))
             write_calls += self.deps.exams.write_items(items)
+        written = self._write_documents(documents)
         stored = created + updated
         logger.info(
             "entries stored",
             extra={
                 "source_key": self.source_key,
                 "stored": stored,
+                "secrets_generated": generated,
                 "reissued": reissued,
                 "sessions_created": sessions_created,
                 "write_calls": write_calls,
+                "confirmation_documents": written,
             },
         )
         count("EntriesStored", stored)
+        if generated or reissued:
+            count("SecretsIssued", sum(len(group) for group in documents.values()))
         return Report.accepted(
             self.source_key,
             self.rows,
             stored,
             entries_created=created,
             entries_updated=updated,
+            secrets_generated=generated,
             secrets_reissued=reissued,
             sessions_created=sessions_created,
             sessions_updated=sessions_updated,
         )
+
+    def _write_documents(self, documents: dict[tuple[str, str], list[Confirmation]]) -> int:
+        """One PDF and one CSV per (centre, session), each built, put and dropped in turn (only
+        one centre's document is in memory at a time). Written after every entry is stored: a
+        file that is rejected, or fails before, leaves no document; a retry rewrites the same
+        pages (same secrets) under the same keys."""
+        register_url = self.deps.settings.link("register.html")
+        renderers = (
+            (".pdf", render_pdf, "application/pdf"),
+            (".csv", render_csv, "text/csv; charset=utf-8"),
+        )
+        written = 0
+        for centre_number, session_id in sorted(documents):
+            confirmations = documents.pop((centre_number, session_id))  # dropped once written
+            sitting = self.sittings[session_id]
+            for suffix, render, content_type in renderers:
+                key = confirmation_key(centre_number, session_id, self.source_key, suffix)
+                self.uploads.put_confirmation(
+                    self.obj.bucket, key, render(sitting, confirmations, register_url), content_type
+                )
+                written += 1
+        return written
+
+
+def _sitting(session: ExamSession) -> Sitting:
+    return Sitting(
+        session_id=session.session_id,
+        exam_code=session.exam_code,
+        exam_date=session.exam_date,
+        format=session.format,
+        results_available_by=session.results_available_by,
+    )
 
 
 def import_entries(
@@ -644,4 +856,5 @@ def import_entries(
 ) -> Report | None:
     """Validate and store an entries file; the report, or None when this object version was
     processed already or is not the key's current content any more (nothing done)."""
-    return _handle(deps, S3Object(bucket, key, version_id, etag), _EntriesImport(deps, key), now)
+    obj = S3Object(bucket, key, version_id, etag)
+    return _handle(deps, obj, _EntriesImport(deps, obj), now)
