@@ -808,3 +808,113 @@ def test_default_results_available_by(exam_date: date, fmt: str, expected: datet
 def test_default_rejects_unknown_format() -> None:
     with pytest.raises(KeyError):
         default_results_available_by(date(2024, 1, 1), "XX")
+
+
+# ------------------------------------------------------------------------------------------
+# DuplicateIds (compact keys) and RowReader (batches)
+
+
+def test_duplicate_ids_are_exact_across_lengths_and_case() -> None:
+    ids = csvfiles.DuplicateIds()
+    # Same digits, different lengths: distinct IDs (the key encodes the length).
+    assert ids.first_line(2, "000001") == 2
+    assert ids.first_line(3, "0000001") == 3
+    assert ids.first_line(4, "1") == 4
+    assert ids.first_line(5, "Z" * 12) == 5
+    assert ids.first_line(6, "z" * 12) == 5  # case-insensitive
+    assert ids.first_line(7, "0000001") == 3
+    # Not an ID Number: compared as upper-cased strings ("ﬀ" upper-cases to "FF").
+    assert ids.first_line(8, "ab-12") == 8
+    assert ids.first_line(9, "AB-12") == 8
+    assert ids.first_line(10, "ﬀ0000") == 10
+    assert ids.first_line(11, "ff0000") == 10
+    assert ids.check(12, "zzzzzzzzzzzz") == (
+        "id_number",
+        "ID Number ZZZZZZZZZZZZ appears more than once in this file (first on line 5).",
+    )
+    assert len(ids) == 6
+
+
+def test_duplicate_ids_stay_exact_as_the_index_grows() -> None:
+    ids = csvfiles.DuplicateIds()
+    n = 300_000  # past the first growth of the buckets
+    batch = 100
+    for start in range(0, n, batch):
+        lines = list(range(start + 2, start + 2 + batch))
+        assert ids.repeats(lines, [f"ID{i:08d}" for i in range(start, start + batch)]) == []
+    assert len(ids) == n and len(ids._buckets) > csvfiles.DuplicateIds._SIZES[0]
+    # Every ID is found again, with its first line; near misses are not.
+    assert ids.repeats([10**6, 10**6 + 1], ["id00123456", "ID0012345"]) == [(0, 123458)]
+    assert ids.first_line(10**6 + 2, "ID00299999") == 300_001
+    assert ids.first_line(10**6 + 3, "ID00300000") == 10**6 + 3
+    # Repeats inside one batch: the later rows name the first.
+    assert ids.repeats([20, 21, 22], ["NEW00001", "NEW00002", "new00001"]) == [(2, 20)]
+
+
+def test_duplicate_ids_ignore_matches_across_record_boundaries() -> None:
+    ids = csvfiles.DuplicateIds()
+    ids._buckets = [bytearray()]  # one bucket: every record side by side
+    ids.first_line(0x01010101, "AAAAAA")
+    record = bytes(ids._buckets[0])
+    # A key whose 8 bytes are the record's last 8 bytes (the end of a key and the line).
+    key = int.from_bytes(record[4:12], "little")
+    # Search for that key directly: found in the bytes, but not at a record boundary.
+    ids._buckets[0] += csvfiles._RECORD.pack(key + 1, 5)
+    assert ids._buckets[0].find(key.to_bytes(8, "little")) == 4
+    offsets = csvfiles._ID_KEY_OFFSET
+    length = next(n for n in range(12, 0, -1) if offsets[n] <= key)
+    value = key - offsets[length]
+    digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    text = ""
+    for _ in range(length):
+        value, d = divmod(value, 36)
+        text = digits[d] + text
+    assert ids.first_line(7, text) == 7  # new, despite the unaligned match
+
+
+def rows_in_batches(data: bytes, size: int) -> list[list[tuple[int, object]]]:
+    reader = csvfiles.RowReader(iter_text_lines(chunks(data, 11)), ("a", "b"))
+    return list(reader.batches(size))
+
+
+def test_row_reader_batches_are_full_and_numbered_like_read_rows() -> None:
+    body = 'a,b\n1,2\n\n,\n"x\ny",3\n4\n5,6\r\n7,"8\r\n9"\n10,11\n'
+    batches = rows_in_batches(body.encode(), 2)
+    assert [len(b) for b in batches] == [2, 2, 2]
+    flat = [(line, fields if isinstance(fields, list) else fields.message) for b in batches for line, fields in b]  # type: ignore[attr-defined]
+    assert flat == [
+        (2, ["1", "2"]),
+        (5, ["x\ny", "3"]),
+        (7, "Line 7 has 1 fields but the header row has 2 columns."),
+        (8, ["5", "6"]),
+        (9, ["7", "8\r\n9"]),
+        (11, ["10", "11"]),
+    ]
+    assert [len(b) for b in rows_in_batches(body.encode(), 4)] == [4, 2]
+    assert [line for line, _ in rows_of(body.encode(), ("a", "b"))] == [line for line, _ in flat]
+
+
+def test_row_reader_hands_over_the_rows_before_a_failure() -> None:
+    body = b"a,b\n" + b"1,2\n" * 5 + b'3,"4\n5,6\n'
+    reader = csvfiles.RowReader(iter_text_lines([body]), ("a", "b"))
+    seen = []
+    with pytest.raises(FileRejected) as failure:
+        for batch in reader.batches(3):
+            seen.extend(line for line, _ in batch)
+    assert seen == [2, 3, 4, 5, 6]
+    assert failure.value.line == 7
+    # Not UTF-8 on line 5: lines 2-4 first.
+    reader = csvfiles.RowReader(iter_text_lines(chunks(b"a,b\n1,2\n1,2\n1,2\n\xff,2\n", 4)), ("a", "b"))
+    seen = []
+    with pytest.raises(FileRejected, match="line 5"):
+        for batch in reader.batches(100):
+            seen.extend(line for line, _ in batch)
+    assert seen == [2, 3, 4]
+
+
+def test_row_reader_row_dict_is_read_rows_row() -> None:
+    reader = csvfiles.RowReader(iter_text_lines([b" b ,x,a\n 2 ,y, 1\n"]), ("a", "b"))
+    assert reader.columns == ("a", "b") and reader.positions == (2, 0) and reader.width == 3
+    ((line, fields),) = next(reader.batches())
+    assert line == 2 and fields == [" 2 ", "y", " 1"]
+    assert reader.row_dict(fields) == {"a": "1", "b": "2"}  # type: ignore[arg-type]

@@ -36,11 +36,14 @@ from __future__ import annotations
 import codecs
 import csv
 import re
+import struct
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from itertools import chain, count, islice, repeat
+from operator import add, getitem, itemgetter, mod
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -62,6 +65,7 @@ __all__ = [
     "MAX_LINE_CHARS",
     "RESULT_COLUMNS",
     "RESULT_WINDOW_DAYS",
+    "ROW_BATCH",
     "DuplicateIds",
     "EntriesFileChecker",
     "FieldProblem",
@@ -71,6 +75,7 @@ __all__ = [
     "Report",
     "ReportError",
     "ResultsFileChecker",
+    "RowReader",
     "SessionConsistency",
     "SessionSpec",
     "default_results_available_by",
@@ -235,7 +240,7 @@ def _lines_in(data: bytes) -> int:
 
 
 def iter_text_lines(byte_chunks: Iterable[bytes]) -> Iterator[str]:
-    """Decode UTF-8 chunks into lines, streaming (only one line and one chunk held at a time).
+    """Decode UTF-8 chunks into lines, streaming (only one chunk and its lines held at a time).
 
     A BOM at the start is dropped; a multibyte character may be split across chunks. Lines end
     at LF, CRLF or a lone CR and keep their line end (as a file opened with ``newline=""``
@@ -243,8 +248,22 @@ def iter_text_lines(byte_chunks: Iterable[bytes]) -> Iterator[str]:
     each yielded item is one physical line.
 
     Raises ``FileRejected`` (field None) when the bytes are not UTF-8 (naming the line), when
-    the text holds a NUL character (a binary file) or when a line exceeds ``MAX_LINE_CHARS``.
+    the text holds a NUL character (a binary file) or when a line exceeds ``MAX_LINE_CHARS``;
+    as with a generator, it is raised when iteration reaches that point.
+
+    Speed: the lines of a chunk are split at once (``str.splitlines`` when the chunk holds no
+    other Unicode line break, which is the rule) and handed out by ``itertools.chain``, so
+    ``csv.reader`` pulls each line without running Python code.
     """
+    return chain.from_iterable(_line_lists(byte_chunks))
+
+
+_OTHER_LINE_BREAKS = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+"""Characters ``str.splitlines`` ends lines at besides LF and CR (not line ends in a CSV)."""
+
+
+def _line_lists(byte_chunks: Iterable[bytes]) -> Iterator[list[str]]:
+    """``iter_text_lines``, one list of lines per chunk."""
     decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="strict")
     pending = ""  # the start of a line whose end has not been seen yet; never holds "\n"
     done = 0  # lines yielded so far
@@ -277,33 +296,36 @@ def iter_text_lines(byte_chunks: Iterable[bytes]) -> Iterator[str]:
             )
         if text:
             buf = pending + text if pending else text
-            parts = buf.split("\n")
-            pending = parts.pop()
-            for part in parts:
-                cr = part.find("\r")
-                if cr < 0 or cr == len(part) - 1:
-                    done += 1
-                    yield part + "\n"
-                else:  # lone CRs end lines too
-                    segments = part.split("\r")
-                    last = segments.pop()
-                    for segment in segments[:-1]:
-                        done += 1
-                        yield segment + "\r"
-                    if last:
-                        done += 2
-                        yield segments[-1] + "\r"
-                        yield last + "\n"
-                    else:
-                        done += 1
-                        yield segments[-1] + "\r\n"
-            # Lone CRs inside the pending text end lines too (a CR-only file must not pile up).
-            cr = pending.rfind("\r", 0, len(pending) - 1)
-            if cr >= 0:
-                for segment in pending[: cr + 1].split("\r")[:-1]:
-                    done += 1
-                    yield segment + "\r"
-                pending = pending[cr + 1 :]
+            if not any(other in buf for other in _OTHER_LINE_BREAKS):
+                # splitlines ends lines exactly at LF, CRLF and lone CR here. The last piece is
+                # pending unless it ends with LF: no line end yet, or a CR whose LF may follow.
+                out = buf.splitlines(keepends=True)
+                pending = "" if out[-1][-1] == "\n" else out.pop()
+            else:
+                out = []
+                parts = buf.split("\n")
+                pending = parts.pop()
+                for part in parts:
+                    cr = part.find("\r")
+                    if cr < 0 or cr == len(part) - 1:
+                        out.append(part + "\n")
+                    else:  # lone CRs end lines too
+                        segments = part.split("\r")
+                        last = segments.pop()
+                        out.extend(segment + "\r" for segment in segments[:-1])
+                        if last:
+                            out.append(segments[-1] + "\r")
+                            out.append(last + "\n")
+                        else:
+                            out.append(segments[-1] + "\r\n")
+                # Lone CRs inside the pending text end lines too (a CR-only file must not pile up).
+                cr = pending.rfind("\r", 0, len(pending) - 1)
+                if cr >= 0:
+                    out.extend(segment + "\r" for segment in pending[: cr + 1].split("\r")[:-1])
+                    pending = pending[cr + 1 :]
+            if out:
+                done += len(out)
+                yield out
             if len(pending) > MAX_LINE_CHARS:
                 raise FileRejected(
                     f"Line {done + 1} is longer than {MAX_LINE_CHARS} characters: "
@@ -311,7 +333,7 @@ def iter_text_lines(byte_chunks: Iterable[bytes]) -> Iterator[str]:
                     line=done + 1,
                 )
     if pending:
-        yield pending
+        yield [pending]
 
 
 def _case_hint(column: str, header: Sequence[str]) -> str:
@@ -346,85 +368,174 @@ def read_rows(
     text that is not CSV (``csv.Error``, e.g. a stray quote), on its line; a header with no data
     rows (raised once the lines run out, nothing having been yielded); and anything
     ``iter_text_lines`` raises.
+
+    Rows are read ``ROW_BATCH`` at a time (``RowReader.batches``); every row read before a
+    failure is yielded before the exception. Hot loops can use ``RowReader`` directly.
     """
-    reader = csv.reader(lines, strict=True)
+    reader = RowReader(lines, required_columns, optional_columns)
+    to_dict = reader.row_dict
+    for batch in reader.batches():
+        for line, fields in batch:
+            yield line, (fields if isinstance(fields, ReportError) else to_dict(fields))
 
-    def fail(exc: csv.Error, line: int) -> FileRejected:
-        return FileRejected(
-            f"The file is not valid CSV: line {line} could not be read ({exc}). Check the quotes on that line.",
-            line=line,
-        )
 
-    try:
-        header_fields = next(reader, None)
-    except csv.Error as exc:
-        raise fail(exc, 1) from None
-    if header_fields is None:
-        raise FileRejected("The file is empty: it has no header row and no data rows.")
-    header = [name.strip() for name in header_fields]
-    if not any(header):
-        raise FileRejected(
-            "Line 1 is blank: the first line of the file must be the header row.",
-            line=1,
-        )
+ROW_BATCH = 100
+"""Rows per list from ``RowReader.batches`` (by default): one BatchGetItem's worth of keys."""
 
-    positions: dict[str, int] = {}
-    errors: list[ReportError] = []
-    wanted = set(required_columns) | set(optional_columns)
-    for position, name in enumerate(header):
-        if name in positions and name in wanted:
-            if positions[name] >= 0:
+
+def _not_csv(exc: csv.Error, line: int) -> FileRejected:
+    return FileRejected(
+        f"The file is not valid CSV: line {line} could not be read ({exc}). Check the quotes on that line.",
+        line=line,
+    )
+
+
+class RowReader:
+    """``read_rows`` without the per-row dict: the header checked, then the data rows as the
+    raw field lists of ``csv.reader``, a batch at a time.
+
+    For hot loops (the results validation pass): a row is handed over as it was parsed, so a
+    caller can test the common case on the raw values (which then must not need stripping) and
+    build the stripped dict (``row_dict``, exactly ``read_rows``'s) only for the other rows.
+
+    The constructor reads and checks the header and raises ``FileRejected`` as ``read_rows``
+    does. Then:
+
+    * ``columns``: the names of the columns found (required ones, then the optional ones
+      present in the header), ``positions`` their indexes in a row's fields;
+    * ``width``: the number of header fields (every row handed over has exactly that many).
+    """
+
+    def __init__(
+        self,
+        lines: Iterable[str],
+        required_columns: Sequence[str],
+        optional_columns: Sequence[str] = (),
+    ) -> None:
+        reader = csv.reader(lines, strict=True)
+        try:
+            header_fields = next(reader, None)
+        except csv.Error as exc:
+            raise _not_csv(exc, 1) from None
+        if header_fields is None:
+            raise FileRejected("The file is empty: it has no header row and no data rows.")
+        header = [name.strip() for name in header_fields]
+        if not any(header):
+            raise FileRejected(
+                "Line 1 is blank: the first line of the file must be the header row.",
+                line=1,
+            )
+
+        positions: dict[str, int] = {}
+        errors: list[ReportError] = []
+        wanted = set(required_columns) | set(optional_columns)
+        for position, name in enumerate(header):
+            if name in positions and name in wanted:
+                if positions[name] >= 0:
+                    errors.append(
+                        ReportError(
+                            line=1,
+                            field=name,
+                            message=f"The column {name} appears more than once in the header row.",
+                        )
+                    )
+                positions[name] = -1
+            elif name not in positions:
+                positions[name] = position
+        for column in required_columns:
+            if column not in positions:
                 errors.append(
                     ReportError(
                         line=1,
-                        field=name,
-                        message=f"The column {name} appears more than once in the header row.",
+                        field=column,
+                        message=f"The column {column} is missing from the header row{_case_hint(column, header)}.",
                     )
                 )
-            positions[name] = -1
-        elif name not in positions:
-            positions[name] = position
-    for column in required_columns:
-        if column not in positions:
-            errors.append(
-                ReportError(
-                    line=1,
-                    field=column,
-                    message=f"The column {column} is missing from the header row{_case_hint(column, header)}.",
-                )
-            )
-    if errors:
-        raise FileRejected(errors=errors)
+        if errors:
+            raise FileRejected(errors=errors)
 
-    columns = [(name, positions[name]) for name in (*required_columns, *optional_columns) if name in positions]
-    width = len(header_fields)
-    previous = reader.line_num
-    data_rows = 0
-    while True:
-        try:
-            fields = next(reader, None)
-        except csv.Error as exc:
-            raise fail(exc, previous + 1) from None
-        if fields is None:
-            break
-        line = previous + 1
-        previous = reader.line_num
-        if not fields or not "".join(fields).strip():
-            continue
-        data_rows += 1
-        if len(fields) != width:
-            yield (
-                line,
-                ReportError(
-                    line=line,
-                    field=None,
-                    message=f"Line {line} has {len(fields)} fields but the header row has {width} columns.",
-                ),
-            )
-            continue
-        yield line, {name: fields[position].strip() for name, position in columns}
-    if data_rows == 0:
-        raise FileRejected("The file has no data rows: it holds only the header row.")
+        found = [(name, positions[name]) for name in (*required_columns, *optional_columns) if name in positions]
+        self.columns: tuple[str, ...] = tuple(name for name, _ in found)
+        self.positions: tuple[int, ...] = tuple(position for _, position in found)
+        self.width = len(header_fields)
+        self._found = found
+        self._reader = reader
+
+    def row_dict(self, fields: Sequence[str]) -> dict[str, str]:
+        """A row of ``batches`` as ``read_rows`` gives it: column name → value, stripped."""
+        return {name: fields[position].strip() for name, position in self._found}
+
+    def batches(self, size: int = ROW_BATCH) -> Iterator[list[tuple[int, list[str] | ReportError]]]:
+        """The data rows in lists of ``size`` (only the last one shorter), each item
+        ``(line, fields)`` — all ``width`` fields of the row, *not* stripped — or
+        ``(line, ReportError)`` for a row with another number of fields.
+
+        Blank rows are skipped, lines counted, and ``FileRejected`` raised exactly as in
+        ``read_rows``; when reading fails, the rows read before are yielded first. Call once.
+
+        Speed: ``csv.reader`` fills a list ``size`` rows at a time (no Python code per row).
+        When those rows took as many lines as rows, row *i* is on line ``start + i``; otherwise
+        (a quoted value spanning lines) each row's lines are its line ends plus one — exact
+        for lines that end with their line end, as ``iter_text_lines`` gives them.
+        """
+        reader = self._reader
+        width = self.width
+        previous = reader.line_num  # the last line read
+        handed = 0
+        pending: list[tuple[int, list[str] | ReportError]] = []
+        while True:
+            rows: list[list[str]] = []
+            failure: Exception | None = None
+            try:
+                rows.extend(islice(reader, size))  # rows read before an exception stay in rows
+            except csv.Error as exc:
+                failure = exc
+            except Exception as exc:  # from the lines (not UTF-8, S3, ...): after the rows read so far
+                failure = exc
+            end = reader.line_num
+            if failure is None and end - previous == len(rows):
+                lines: Iterable[int] = range(previous + 1, end + 1)
+                previous = end
+            else:
+                starts = []
+                for fields in rows:
+                    starts.append(previous + 1)
+                    previous += 1 + sum(f.count("\n") + f.count("\r") - f.count("\r\n") for f in fields)
+                lines = starts
+                if failure is None:
+                    previous = end
+            widths = set(map(len, rows))
+            if widths == {width} and all(map(str.strip, map(_FIRST, rows))):  # no odd or blank row
+                items: list[tuple[int, list[str] | ReportError]] = list(zip(lines, rows, strict=True))
+            else:
+                items = []
+                for line, fields in zip(lines, rows, strict=True):
+                    if not fields or not "".join(fields).strip():
+                        continue
+                    if len(fields) == width:
+                        items.append((line, fields))
+                    else:
+                        message = f"Line {line} has {len(fields)} fields but the header row has {width} columns."
+                        items.append((line, ReportError(line=line, field=None, message=message)))
+            if pending:
+                pending.extend(items)
+            else:
+                pending = items
+            while len(pending) >= size:
+                handed += size
+                yield pending[:size]
+                pending = pending[size:]
+            if failure is not None or len(rows) < size:
+                break
+        if pending:
+            handed += len(pending)
+            yield pending
+        if isinstance(failure, csv.Error):
+            raise _not_csv(failure, previous + 1)
+        if failure is not None:
+            raise failure
+        if handed == 0:
+            raise FileRejected("The file has no data rows: it holds only the header row.")
 
 
 # --------------------------------------------------------------------------------------------
@@ -646,24 +757,124 @@ def validate_result_row(row: Mapping[str, str], exam: Exam) -> tuple[ParsedResul
     )
 
 
-class DuplicateIds:
-    """Remembers the first line of each ID Number in one file (IDs compared case-insensitively)."""
+_ID_KEY_OFFSET: tuple[int, ...] = tuple(sum(36**k for k in range(1, n)) for n in range(13))
+"""``_ID_KEY_OFFSET[n]``: the first key of the IDs of ``n`` characters (see ``DuplicateIds``)."""
 
-    __slots__ = ("_first",)
+_FIRST = itemgetter(0)
+_RECORD = struct.Struct("<QI")
+_KEY_BYTES = slice(0, 8)  # of a record  # DuplicateIds: an ID's key and its first line
+
+
+class DuplicateIds:
+    """Remembers the first line of each ID Number in one file (IDs compared case-insensitively).
+
+    Exact (never a false duplicate, never a missed one) and compact, about 13 bytes per ID
+    against ~120 for a ``dict`` of ID strings:
+
+    * An ID of 1 to 12 ASCII letters and digits (every well-formed ID Number) *is* a number:
+      read in base 36 (case-insensitive, as the comparison wants) and shifted by the count of
+      shorter IDs, ``_ID_KEY_OFFSET[len] + int(id, 36)``, it becomes a key below 2**63 that no
+      other ID (of any length) shares — an encoding, not a hash, so equal keys mean equal IDs.
+    * Each key is kept with its first line as a 12-byte record (8 bytes key, 4 bytes line,
+      little-endian) in one of ``len(_buckets)`` bytearrays picked by ``key % len(_buckets)``;
+      a look-up is one ``bytearray.find`` of the key's 8 bytes in its bucket (a hit counts only
+      at a record boundary). Buckets hold 16 to 64 records on average: past 64, the records
+      are dealt into about 4 times as many buckets (a prime number of them).
+    * Anything else (not ASCII, longer than 12 characters: never a valid ID Number, callers
+      check first) falls back to a dict of the upper-cased string.
+
+    Line numbers up to 2**32 - 1 (a file of 4 billion lines would take days to read).
+    """
+
+    __slots__ = ("_buckets", "_count", "_grow_at", "_other")
+
+    # Bucket counts: primes near 4**k (the first costs 0.2 MB, whatever the file). A prime
+    # spreads keys that differ in any character (a power of two would see only the last few
+    # characters: 36**k is a multiple of 4**k).
+    _SIZES = (4093, 16381, 65521, 262139, 1048573, 4194301, 16777213, 67108859)
+    _MAX_AVERAGE = 64  # records per bucket, on average, before the next size
 
     def __init__(self) -> None:
-        self._first: dict[str, int] = {}
+        self._buckets: list[bytearray] = [bytearray() for _ in range(self._SIZES[0])]
+        self._count = 0
+        self._grow_at = self._SIZES[0] * self._MAX_AVERAGE
+        self._other: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return self._count + len(self._other)
 
     def check(self, line: int, id_number: str) -> FieldProblem | None:
         """None the first time an ID is seen; an ``id_number`` problem on every later line."""
-        key = id_number.upper()
-        first = self._first.setdefault(key, line)
+        first = self.first_line(line, id_number)
         if first == line:
             return None
         return (
             "id_number",
-            f"ID Number {key} appears more than once in this file (first on line {first}).",
+            f"ID Number {id_number.upper()} appears more than once in this file (first on line {first}).",
         )
+
+    def first_line(self, line: int, id_number: str) -> int:
+        """The line ``id_number`` was first seen on, remembering ``line`` if this is the first."""
+        length = len(id_number)
+        if not (length <= 12 and id_number.isascii() and id_number.isalnum()):
+            upper = id_number.upper()  # "ﬀ" upper-cases to "FF": compare as the upper-case ID
+            if not (len(upper) <= 12 and upper.isascii() and upper.isalnum()):
+                return self._other.setdefault(upper, line)
+            id_number = upper
+        repeated = self.repeats((line,), (id_number,))
+        return repeated[0][1] if repeated else line
+
+    def repeats(self, lines: Sequence[int], id_numbers: Sequence[str]) -> list[tuple[int, int]]:
+        """Remember a batch of rows (in file order) and return ``(index, first_line)`` for each
+        one whose ID was seen before (usually none), for IDs already known to be 1 to 12 ASCII
+        letters and digits (``FastResultCheck`` checks that): ``first_line`` without its checks
+        and one call per batch."""
+        offsets = _ID_KEY_OFFSET
+        keys = list(map(add, map(offsets.__getitem__, map(len, id_numbers)), map(int, id_numbers, repeat(36))))
+        pack = _RECORD.pack
+        buckets = self._buckets
+        n = len(buckets)
+        repeated: list[tuple[int, int]] = []
+        if len(lines) != len(keys):
+            raise ValueError("one line per ID Number")
+        # The common batch, all IDs new and distinct, with no Python code per row.
+        records = list(map(pack, keys, lines))
+        homes = list(map(buckets.__getitem__, map(mod, keys, repeat(n))))
+        needles: Iterator[bytes] = map(getitem, records, repeat(_KEY_BYTES))  # type: ignore[arg-type]
+        found = map(bytearray.find, homes, needles)  # type: ignore[arg-type]  # (bucket, needle)
+        if max(found, default=-1) < 0 and len(set(keys)) == len(keys):
+            any(map(bytearray.extend, homes, records))  # extend returns None: any() runs them all
+            self._count += len(keys)
+            if self._count > self._grow_at:
+                self._grow()
+            return repeated
+        for index, line, key in zip(count(), lines, keys):
+            bucket = buckets[key % n]
+            record = pack(key, line)
+            at = bucket.find(record[:8])
+            while at >= 0 and at % 12:  # not a record's key: the end of one and start of the next
+                at = bucket.find(record[:8], at + 1)
+            if at < 0:
+                bucket += record
+            else:
+                repeated.append((index, int.from_bytes(bucket[at + 8 : at + 12], "little")))
+        self._count += len(keys) - len(repeated)
+        if self._count > self._grow_at:
+            self._grow()
+        return repeated
+
+    def _grow(self) -> None:
+        bigger = [size for size in self._SIZES if size > len(self._buckets)]
+        if not bigger:  # over 4 billion IDs: never in practice; stay correct, just slower
+            self._grow_at = self._count * 2
+            return
+        n = bigger[0]
+        buckets: list[bytearray] = [bytearray() for _ in range(n)]
+        for bucket in self._buckets:
+            for key, line in _RECORD.iter_unpack(bucket):
+                buckets[key % n] += _RECORD.pack(key, line)
+        self._buckets = buckets
+        self._grow_at = n * self._MAX_AVERAGE
 
 
 def _report_errors(line: int, problems: Iterable[FieldProblem]) -> list[ReportError]:
