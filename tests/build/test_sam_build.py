@@ -65,8 +65,19 @@ def runtime(tmp_path_factory) -> Path:
 def test_layer_is_where_lambda_looks_for_it(built):
     layer = built / "CommonLayer" / "python"  # unpacked by Lambda at /opt/python
     assert (layer / "exam_results" / "__init__.py").exists()
-    for dependency in ("aws_lambda_powertools", "pydantic", "argon2", "zxcvbn", "tzdata"):
+    for dependency in (
+        "aws_lambda_powertools",
+        "pydantic",
+        "argon2",
+        "zxcvbn",
+        "tzdata",
+        "fpdf",
+        "fontTools",
+        "anyascii",
+        "PIL",
+    ):
         assert (layer / dependency).exists(), dependency
+    assert list((layer / "exam_results" / "fonts").glob("*.ttf"))  # Confirmation of Entry fonts
     assert not (layer / "boto3").exists()  # the runtime provides it
 
 
