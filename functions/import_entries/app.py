@@ -7,11 +7,11 @@ sends it to the failure queue.
 """
 
 from typing import Any
-from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from exam_results.observability import logger, metrics
+from exam_results.s3_events import process_uploads
 from exam_results.usecases import uploads
 from exam_results.wiring import deps
 
@@ -19,21 +19,4 @@ from exam_results.wiring import deps
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    processed = []
-    for record in event.get("Records", []):
-        if record.get("eventSource") != "aws:s3" or not str(record.get("eventName", "")).startswith("ObjectCreated:"):
-            logger.warning("not an S3 ObjectCreated record", extra={"event_name": record.get("eventName")})
-            continue
-        s3 = record["s3"]
-        key = unquote_plus(s3["object"]["key"])
-        report = uploads.import_entries(
-            deps(),
-            s3["bucket"]["name"],
-            key,
-            s3["object"].get("versionId"),
-            s3["object"].get("eTag", ""),
-        )
-        processed.append(
-            {"key": key, "status": report.status if report else "skipped", "stored": report.stored if report else 0}
-        )
-    return {"processed": processed}
+    return process_uploads(deps(), event, uploads.import_entries)
