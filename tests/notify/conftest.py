@@ -119,8 +119,26 @@ def bulk_candidates(session_id: str, count: int, prefix: str = "N") -> list[str]
             yield {"pk": candidate_pk(i), "sk": ACCOUNT_SK, **account.model_dump(mode="json")}
             yield exams.result_item(result_for(i, session_id))
 
-    deps().exams.write_items(records())
+    put_items_in_moto(deps().exams.table, records())
     return ids
+
+
+def put_items_in_moto(table: str, records: Iterable[dict[str, Any]]) -> int:
+    """Seed items straight into moto's table (the same ``put_item`` its API calls end in).
+
+    For fixtures only: no HTTP round trip, no request parsing, ≈ 20 times faster than
+    BatchWriteItem on moto, which matters for the 20,000-candidate test (60,000 items).
+    """
+    from moto.dynamodb.models import dynamodb_backends
+
+    from exam_results.repositories import dynamo
+
+    backend = dynamodb_backends[ACCOUNT][REGION]
+    written = 0
+    for record in records:
+        backend.put_item(table, dynamo.item(record))
+        written += 1
+    return written
 
 
 def register(
@@ -379,6 +397,14 @@ class SqsCalls:
 
         monkeypatch.setattr(sqs, "send_message_batch", send_message_batch)
         return self
+
+
+@pytest.fixture(autouse=True)
+def _moto_transactions_per_item(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto's TransactWriteItems without its whole-table backups (see ``moto_transactions``)."""
+    from tests.notify import moto_transactions
+
+    moto_transactions.install(monkeypatch)
 
 
 @pytest.fixture

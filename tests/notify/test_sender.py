@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from devtools.stack import Stack
 from scripts.replay_dlq import replay
@@ -293,9 +294,9 @@ def test_a_claim_left_by_a_crashed_sender_is_taken_over_after_its_lease(stack: S
     ids = bulk_candidates(SESSION, 3, prefix="CLM")
     repo = RecipientRepository(deps().settings.data_table)
     now = time.time()
-    assert repo.claim(SESSION, ids[0], "crashed", now - 600, 300)  # lease ended 5 minutes ago
-    assert repo.claim(SESSION, ids[1], "working", now, 300)  # another sender is on it now
-    assert not repo.claim(SESSION, ids[1], "me", now, 300)
+    assert repo.claim(SESSION, [ids[0]], "crashed", now - 600, 300) == ({ids[0]}, 1)  # lease ended 5 min ago
+    assert repo.claim(SESSION, [ids[1]], "working", now, 300) == ({ids[1]}, 1)  # another sender is on it now
+    assert repo.claim(SESSION, [ids[1]], "me", now, 300) == (set(), 1)
     _enqueue(stack, SESSION, ids)
     SenderPoller(stack).drain()
     sent = sorted(e.to for e in results_emails())
@@ -366,3 +367,66 @@ def test_results_email_template_renders_text_and_html(stack: Stack) -> None:
     assert text.startswith("Dear Zoë O'Brien,")
     assert 'href="https://results.test/results.html"' in html
     assert "<h1>Your results are available</h1>" in html
+
+
+def test_claims_are_one_transaction_and_a_cancelled_one_is_retried_without_the_taken(stack: Stack) -> None:
+    import time
+
+    from exam_results.repositories.recipients import RecipientRepository
+    from exam_results.wiring import deps
+
+    _released_session()
+    ids = bulk_candidates(SESSION, 6, prefix="TXN")
+    repo = RecipientRepository(deps().settings.data_table)
+    now = time.time()
+    assert repo.claim(SESSION, [ids[1], ids[4]], "other", now, 300) == ({ids[1], ids[4]}, 1)
+    assert repo.claim(SESSION, [ids[0], ids[0], *ids[1:]], "me", now, 300) == ({ids[0], ids[2], ids[3], ids[5]}, 2)
+    assert repo.claim(SESSION, ids, "late", now, 300) == (set(), 1)  # all taken: nothing left to retry
+    with pytest.raises(ValueError):
+        repo.claim(SESSION, [f"X{n}" for n in range(101)], "me", now, 300)
+    _enqueue(stack, SESSION, ids)
+    stats = SenderPoller(stack).drain()
+    assert results_emails() == [] and stats.failed_records == 0  # live claims: nobody emailed twice
+
+
+def test_a_transaction_conflict_is_retried_and_a_persistent_one_gives_the_message_back(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from exam_results.repositories import dynamo, recipients
+
+    monkeypatch.setattr(recipients, "_backoff", lambda attempt: None)
+    ddb = dynamo.ddb()
+    original = ddb.transact_write_items
+    conflicts = {"left": 2}
+
+    def conflicting(**kwargs: Any) -> Any:
+        if conflicts["left"] > 0:
+            conflicts["left"] -= 1
+            n = len(kwargs["TransactItems"])
+            raise ClientError(
+                {
+                    "Error": {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"},
+                    "CancellationReasons": [{"Code": "TransactionConflict"}] + [{"Code": "None"}] * (n - 1),
+                },
+                "TransactWriteItems",
+            )
+        return original(**kwargs)
+
+    monkeypatch.setattr(ddb, "transact_write_items", conflicting)
+    _released_session()
+    ids = bulk_candidates(SESSION, 4, prefix="CNF")
+    _enqueue(stack, SESSION, ids)
+    assert SenderPoller(stack).drain().failed_records == 0
+    assert sorted(e.to for e in results_emails()) == sorted(f"{i.lower()}@example.com" for i in ids)
+
+    more = bulk_candidates(SESSION, 3, prefix="CNG")
+    conflicts["left"] = 10**6  # conflicts that never end: the message fails, nothing is claimed
+    _enqueue(stack, SESSION, more)
+    poller = SenderPoller(stack)
+    messages = poller.receive()
+    failed = poller.deliver(messages)
+    assert failed == {m["MessageId"] for m in messages} and len(results_emails()) == len(ids)
+    poller.settle(messages, failed)  # visible again, as after the visibility timeout
+    conflicts["left"] = 0
+    poller.drain()
+    assert len(results_emails()) == len(ids) + len(more)

@@ -79,10 +79,14 @@ class FanoutRepository:
             raise
         return ExamSession.model_validate(dynamo.plain(attrs))
 
-    def result_ids(self, session_id: str, start_after: str | None = None, page_size: int = 1000) -> Iterator[str]:
+    def result_ids(
+        self, session_id: str, start_after: str | None = None, page_size: int | None = None
+    ) -> Iterator[str]:
         """The ID Numbers of a session's results in ID order, after ``start_after`` (GSI1 query).
 
-        Only the index's sort key is projected: the fan-out needs nothing else.
+        Only the index's sort key is projected: the fan-out needs nothing else. Pages are as large
+        as DynamoDB returns (1 MB of index items read: ≈ 2,500 results) unless ``page_size`` says
+        otherwise; the caller stops between pages or inside one just the same.
         """
         condition = "gsi1pk = :p" + (" AND gsi1sk > :after" if start_after else "")
         values: dict[str, Any] = {":p": results_partition(session_id)}
@@ -94,7 +98,7 @@ class FanoutRepository:
             KeyConditionExpression=condition,
             ExpressionAttributeValues=dynamo.values(values),
             ProjectionExpression="gsi1sk",
-            Limit=page_size,
+            **({"Limit": page_size} if page_size else {}),
         ):
             yield str(record["gsi1sk"])
 

@@ -8,8 +8,9 @@ account (the address and whether it is confirmed), the result of that session an
           status=claimed  claim_token  claim_expires_at (epoch seconds)   before the send
           status=sent     sent_at  message_id                              after it
 
-A sender claims a candidate with a conditional put that succeeds only if there is no marker
-(or a claim whose holder died: expired). It holds the claim while it sends and turns it into
+A sender claims its candidates with conditional puts, all of a message's in one
+``TransactWriteItems``; each succeeds only if there is no marker (or a claim whose holder died:
+expired). It holds the claim while it sends and turns it into
 ``sent`` afterwards; if SES says the email was not sent, it deletes its own claim again.
 """
 
@@ -25,7 +26,17 @@ from exam_results.repositories import dynamo
 from exam_results.repositories.candidates import ACCOUNT_SK, ENTRY_SK, candidate_pk
 from exam_results.repositories.exams import result_sk
 
-_PROJECTED = ("#pk", "#sk", "#candidate_name", "#email", "#email_confirmed_at", "#status", "#claim_expires_at")
+# What the sender reads of each item (BatchGetItem allows one projection per table and call, so
+# the two calls of a batch project different attributes).
+_PROFILE = ("#pk", "#sk", "#candidate_name", "#email", "#email_confirmed_at")  # entry, account
+_STATE = ("#pk", "#sk", "#status", "#claim_expires_at")  # result (its key is enough), marker
+_IDS_PER_READ = 50
+"""IDs per pair of BatchGetItem calls: 2 keys a call per ID, 100 keys a call at most."""
+MAX_CLAIMS = 100
+"""TransactWriteItems takes at most 100 actions: one conditional put per candidate."""
+_CLAIM_CONDITION = "attribute_not_exists(pk) OR (#st = :claimed AND claim_expires_at < :now)"
+_CLAIM_RETRIES = 5
+"""Transactions cancelled only by conflicts or throttling, retried with back-off before raising."""
 
 
 def marker_sk(session_id: str) -> str:
@@ -59,61 +70,107 @@ class RecipientRepository:
     def load(self, session_id: str, id_numbers: Sequence[str]) -> tuple[dict[str, Recipient], int]:
         """Entry, account, result and marker of each ID (strongly consistent BatchGetItem).
 
-        Returns the recipients by ID and the number of BatchGetItem calls made.
+        Two calls per 50 IDs: entry and account (name, address), then result and marker (only
+        their keys and the marker's state). Returns the recipients by ID and the calls made.
         """
         ids = list(dict.fromkeys(id_numbers))
-        wanted = {
-            "ENTRY": ENTRY_SK,
-            "ACCOUNT": ACCOUNT_SK,
-            "RESULT": result_sk(session_id),
-            "MARKER": marker_sk(session_id),
-        }
-        keys = [{"pk": candidate_pk(i), "sk": sk} for i in ids for sk in wanted.values()]
+        result, marker = result_sk(session_id), marker_sk(session_id)
         found: dict[tuple[str, str], dict[str, Any]] = {}
         calls = 0
-        for start in range(0, len(keys), 100):
-            request: dict[str, Any] = {
-                self.table: {
-                    "Keys": [dynamo.item(k) for k in keys[start : start + 100]],
-                    "ConsistentRead": True,
-                    "ProjectionExpression": ", ".join(_PROJECTED),
-                    "ExpressionAttributeNames": {name: name[1:] for name in _PROJECTED},
-                }
-            }
-            attempt = 0
-            while request:
-                calls += 1
-                page = dynamo.ddb().batch_get_item(RequestItems=request)
-                for raw in page.get("Responses", {}).get(self.table, []):
-                    record = dynamo.plain(raw) or {}
-                    found[(record["pk"], record["sk"])] = record
-                request = page.get("UnprocessedKeys") or {}
-                if request:
-                    attempt += 1
-                    _backoff(attempt)
+        for start in range(0, len(ids), _IDS_PER_READ):
+            chunk = [candidate_pk(i) for i in ids[start : start + _IDS_PER_READ]]
+            calls += self._read([(pk, sk) for pk in chunk for sk in (ENTRY_SK, ACCOUNT_SK)], _PROFILE, found)
+            calls += self._read([(pk, sk) for pk in chunk for sk in (result, marker)], _STATE, found)
         out: dict[str, Recipient] = {}
         for i in ids:
             pk = candidate_pk(i)
-            entry = found.get((pk, wanted["ENTRY"]))
-            account = found.get((pk, wanted["ACCOUNT"]))
-            marker = found.get((pk, wanted["MARKER"]))
+            entry = found.get((pk, ENTRY_SK)) or {}
+            account = found.get((pk, ACCOUNT_SK)) or {}
+            state = found.get((pk, marker)) or {}
             out[i] = Recipient(
                 id_number=i,
-                name=(entry or {}).get("candidate_name"),
-                email=(account or {}).get("email"),
-                email_confirmed=bool((account or {}).get("email_confirmed_at")),
-                has_result=(pk, wanted["RESULT"]) in found,
-                marker_status=(marker or {}).get("status"),
-                claim_expires_at=(marker or {}).get("claim_expires_at"),
+                name=entry.get("candidate_name"),
+                email=account.get("email"),
+                email_confirmed=bool(account.get("email_confirmed_at")),
+                has_result=(pk, result) in found,
+                marker_status=state.get("status"),
+                claim_expires_at=state.get("claim_expires_at"),
             )
         return out, calls
 
-    def claim(self, session_id: str, id_number: str, token: str, now: float, lease_seconds: float) -> bool:
-        """Claim the candidate for this send: a conditional put, True if this caller holds it."""
-        try:
-            dynamo.ddb().put_item(
-                TableName=self.table,
-                Item=dynamo.item(
+    def _read(
+        self, keys: list[tuple[str, str]], projected: tuple[str, ...], found: dict[tuple[str, str], dict[str, Any]]
+    ) -> int:
+        """One BatchGetItem of ≤ 100 keys (unprocessed keys retried); returns the calls made."""
+        request: dict[str, Any] = {
+            self.table: {
+                "Keys": [dynamo.item({"pk": pk, "sk": sk}) for pk, sk in keys],
+                "ConsistentRead": True,
+                "ProjectionExpression": ", ".join(projected),
+                "ExpressionAttributeNames": {name: name[1:] for name in projected},
+            }
+        }
+        calls = attempt = 0
+        while request:
+            calls += 1
+            page = dynamo.ddb().batch_get_item(RequestItems=request)
+            for raw in page.get("Responses", {}).get(self.table, []):
+                record = dynamo.plain(raw) or {}
+                found[(record["pk"], record["sk"])] = record
+            request = page.get("UnprocessedKeys") or {}
+            if request:
+                attempt += 1
+                _backoff(attempt)
+        return calls
+
+    def claim(
+        self, session_id: str, id_numbers: Sequence[str], token: str, now: float, lease_seconds: float
+    ) -> tuple[set[str], int]:
+        """Claim candidates for this send in one ``TransactWriteItems`` of conditional puts.
+
+        Each put succeeds only if the candidate has no marker, or a claim whose lease has ended.
+        A transaction is all or nothing: when it is cancelled, ``CancellationReasons`` (one per
+        put, in order) say which candidates failed their condition — someone else holds or sent
+        them — and the transaction is retried without them; cancellations for other reasons
+        (``TransactionConflict`` with a concurrent writer, throttling) are retried with back-off,
+        at most ``_CLAIM_RETRIES`` times. Each retry either drops a candidate or counts against
+        that bound, so the loop ends.
+
+        Returns the IDs this caller now holds (with ``token``) and the calls made.
+        """
+        pending = list(dict.fromkeys(id_numbers))
+        if len(pending) > MAX_CLAIMS:
+            raise ValueError(f"at most {MAX_CLAIMS} claims a call")
+        calls = retries = 0
+        while pending:
+            calls += 1
+            try:
+                dynamo.ddb().transact_write_items(
+                    TransactItems=[self._claim_op(session_id, i, token, now, lease_seconds) for i in pending]
+                )
+            except ClientError as exc:
+                reasons = dynamo.cancellation_reasons(exc)
+                if dynamo.error_code(exc) != "TransactionCanceledException" or len(reasons) != len(pending):
+                    raise
+                taken = {i for i, code in zip(pending, reasons, strict=True) if code == "ConditionalCheckFailed"}
+                if taken:
+                    pending = [i for i in pending if i not in taken]
+                    continue
+                retries += 1
+                if retries > _CLAIM_RETRIES:
+                    raise
+                _backoff(retries)
+                continue
+            return set(pending), calls
+        return set(), calls
+
+    def _claim_op(
+        self, session_id: str, id_number: str, token: str, now: float, lease_seconds: float
+    ) -> dict[str, Any]:
+        return {
+            "Put": {
+                "TableName": self.table,
+                "Item": dynamo.item(
                     {
                         "pk": candidate_pk(id_number),
                         "sk": marker_sk(session_id),
@@ -125,15 +182,11 @@ class RecipientRepository:
                         "claim_expires_at": now + lease_seconds,
                     }
                 ),
-                ConditionExpression="attribute_not_exists(pk) OR (#st = :claimed AND claim_expires_at < :now)",
-                ExpressionAttributeNames={"#st": "status"},
-                ExpressionAttributeValues=dynamo.values({":claimed": "claimed", ":now": now}),
-            )
-        except ClientError as exc:
-            if dynamo.is_condition_failure(exc):
-                return False
-            raise
-        return True
+                "ConditionExpression": _CLAIM_CONDITION,
+                "ExpressionAttributeNames": {"#st": "status"},
+                "ExpressionAttributeValues": dynamo.values({":claimed": "claimed", ":now": now}),
+            }
+        }
 
     def unclaim(self, claim: Claim) -> None:
         """Give a claim back (the email was not sent): only our own, only while still a claim."""

@@ -2,11 +2,12 @@
 
 For each message (one session, at most 50 ID Numbers):
 
-1. read the entry, account, result and marker of every ID (BatchGetItem);
+1. read the entry, account, result and marker of every ID (2 BatchGetItem calls);
 2. keep the candidates with a result for the session, a confirmed email and no marker;
-3. **claim** each with a conditional put of ``NOTIFIED#<session>`` *before* sending — a
-   redelivered message, a retry or a second message for the same candidate finds the marker
-   and skips the candidate;
+3. **claim** them with conditional puts of ``NOTIFIED#<session>`` *before* sending, all in one
+   ``TransactWriteItems`` (candidates whose condition fails are dropped and the rest claimed
+   again) — a redelivered message, a retry or a second message for the same candidate finds
+   the marker and skips the candidate;
 4. send one ``SendBulkTemplatedEmail`` call (≤ 50 destinations); throttling and transient
    errors are retried with full-jitter exponential back-off while the invocation has time;
 5. turn the claims of the destinations SES accepted into ``sent`` markers; delete the claims of
@@ -196,16 +197,27 @@ def deliver(
 
     token = uuid.uuid4().hex
     claimed: dict[str, tuple[Claim, BulkDestination]] = {}
-    try:
+    if eligible:
+        try:
+            held, calls = d.recipients.claim(
+                batch.session_id, [r.id_number for r in eligible], token, now, policy.claim_lease_seconds
+            )
+        except BaseException:
+            # The outcome of the transaction is unknown (a timeout may follow a commit): give back
+            # whatever this token may hold. Anything left expires with the lease.
+            _release(d, [Claim(r.id_number, batch.session_id, token) for r in eligible])
+            raise
+        report.ddb_batch_calls += calls
         for r in eligible:
-            if d.recipients.claim(batch.session_id, r.id_number, token, now, policy.claim_lease_seconds):
-                assert r.email is not None
-                claimed[r.id_number] = (
-                    Claim(r.id_number, batch.session_id, token),
-                    BulkDestination(to=r.email, data=template_data(d.settings, session, r.name or "candidate")),
-                )
-            else:
+            if r.id_number not in held:
                 report.already_notified += 1  # another delivery got there first
+                continue
+            assert r.email is not None
+            claimed[r.id_number] = (
+                Claim(r.id_number, batch.session_id, token),
+                BulkDestination(to=r.email, data=template_data(d.settings, session, r.name or "candidate")),
+            )
+    try:
         unsent = _send(d, session, claimed, report, policy, remaining_ms, sleep, jitter)
     except BaseException:
         # Nothing was confirmed sent for the claims still held: give them back for the retry.
