@@ -143,3 +143,23 @@ def test_waf_rate_limit_answers_429_in_the_api_error_shape():
     paths = json.dumps(rule["Statement"])
     for route in ("/registrations", "/sessions", "/verifications", "/password-resets"):
         assert f'"SearchString": "{route}"' in paths, route
+
+
+def test_retention_of_reports_and_documents_is_configurable():
+    rules = {r["Id"]: r for r in R["UploadsBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]}
+    assert rules["ExpireReports"]["ExpirationInDays"] == {"Ref": "ReportRetentionDays"}
+    assert rules["ExpireConfirmations"]["ExpirationInDays"] == {"Ref": "ConfirmationRetentionDays"}
+    assert rules["ExpireReports"]["Prefix"] == "reports/"
+
+
+def test_samconfig_deploys_both_stages_with_every_operator_parameter():
+    import tomllib
+
+    from devtools.template import ROOT
+
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    for stage in ("dev", "prod"):
+        overrides = config[stage]["deploy"]["parameters"]["parameter_overrides"]
+        for name in ("Stage", "SenderEmail", "WebBaseUrl", "AlarmEmail", "LogRetentionDays", "ReportRetentionDays"):
+            assert f"{name}=" in overrides, (stage, name)
+        assert f"Stage={stage}" in overrides
