@@ -45,8 +45,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Two workers (pytest-xdist): the machine's two cores; the least-privilege plugin merges their records.
+PYTEST_WORKERS ?= 2
 unit: $(STAMP) $(SAM_VENV)/.installed
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 test: browser lint typecheck unit
 
