@@ -73,7 +73,8 @@ def test_registration_field_errors(api, seed, overrides, field):
 def test_several_failing_fields_give_one_error_each(api, seed):
     c = seed()
     r = api.call(
-        "POST", "/registrations",
+        "POST",
+        "/registrations",
         registration(c, email="bad", accept_terms=False, password="short", confirm_password="x"),
     )
     errs = fields(r)
@@ -119,10 +120,14 @@ def test_unknown_id_and_wrong_password_answer_alike(api, registered):
     wrong = api.call("POST", "/sessions", {"id_number": c.id_number, "password": "Wrong-pass-99"})
     unknown = api.call("POST", "/sessions", {"id_number": "ZZZ999999", "password": "Wrong-pass-99"})
     assert wrong.status == unknown.status == 401
-    assert wrong.json() == unknown.json() == {
-        "code": "invalid_credentials",
-        "message": wrong.json()["message"],
-    }
+    assert (
+        wrong.json()
+        == unknown.json()
+        == {
+            "code": "invalid_credentials",
+            "message": wrong.json()["message"],
+        }
+    )
 
 
 @pytest.mark.parametrize(
@@ -156,7 +161,8 @@ def test_invalid_tokens_for_confirmations(api):
         r = api.call("POST", "/registrations/confirmations", {"token": token})
         assert (r.status, r.json()["code"]) == (400, "invalid_token")
         r = api.call(
-            "POST", "/password-resets/confirmations",
+            "POST",
+            "/password-resets/confirmations",
             {"token": token, "password": "New-password-77", "confirm_password": "New-password-77"},
         )
         assert (r.status, r.json()["code"]) == (400, "invalid_token")

@@ -91,9 +91,7 @@ def test_resend_sends_only_for_registered_unconfirmed_and_at_most_three_an_hour(
     unknown = api.call("POST", "/registrations/confirmations/resend", {"id_number": "ZZZ999999"})
     api.call("POST", "/registrations", registration(c))
     assert len(mailbox.to(c.email)) == 1
-    answers = [
-        api.call("POST", "/registrations/confirmations/resend", {"id_number": c.id_number}) for _ in range(5)
-    ]
+    answers = [api.call("POST", "/registrations/confirmations/resend", {"id_number": c.id_number}) for _ in range(5)]
     assert {(a.status, a.body) for a in answers} == {(unknown.status, unknown.body)}
     assert unknown.status == 202
     # 1 registration email + 3 resends (the registration email does not count).

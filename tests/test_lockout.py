@@ -93,7 +93,8 @@ def test_forgotten_password_works_while_locked_and_reset_clears_the_lock(api, re
         assert reset.link().startswith("https://results.test/reset.html?token=")
         new = "Brand-new-pass-77"
         r = api.call(
-            "POST", "/password-resets/confirmations",
+            "POST",
+            "/password-resets/confirmations",
             {"token": reset.token(), "password": new, "confirm_password": new},
         )
         assert r.status == 200

@@ -31,7 +31,8 @@ def test_a_full_flow_logs_nothing_secret(api, seed, mailbox, capsys, caplog):
     reset_token = mailbox.last_to(c.email).token()
     new_password = "Brand-new-pass-77"
     api.call(
-        "POST", "/password-resets/confirmations",
+        "POST",
+        "/password-resets/confirmations",
         {"token": reset_token, "password": new_password, "confirm_password": new_password},
     )
     for _ in range(5):  # into the lockout

@@ -11,7 +11,8 @@ NEW = "Brand-new-pass-77"
 
 def confirm(api, token, password=NEW, confirm_password=None):
     return api.call(
-        "POST", "/password-resets/confirmations",
+        "POST",
+        "/password-resets/confirmations",
         {"token": token, "password": password, "confirm_password": confirm_password or password},
     )
 

@@ -9,7 +9,9 @@ def test_publish_uploads_every_page_with_its_type(stack):
     s3 = stack.client("s3")
     bucket = stack.physical("WebBucket")
     keys = publish(bucket, api_base="/api", s3=s3)
-    assert {"index.html", "register.html", "results.html", "verify.html", "app.js", "style.css", "config.js"} <= set(keys)
+    assert {"index.html", "register.html", "results.html", "verify.html", "app.js", "style.css", "config.js"} <= set(
+        keys
+    )
     page = s3.get_object(Bucket=bucket, Key="register.html")
     assert page["ContentType"] == "text/html; charset=utf-8" and page["CacheControl"] == "no-cache"
     assert s3.get_object(Bucket=bucket, Key="app.js")["ContentType"].startswith("text/javascript")

@@ -99,10 +99,10 @@ def test_every_mismatch_and_unreleased_result_is_the_same_404(api, seed, exams):
     seed(id_number="NORESULT1", secret_number="1111", session_id="B2F-2026-05-01-CB")
     exams.session("B2F-2026-05-01-CB", "B2F", date(2026, 5, 1), "CB", AVAILABLE, released_at=AVAILABLE)
     answers = [
-        verify(api, c.id_number, c.secret_number),   # right, but not released
-        verify(api, c.id_number, "9999"),            # wrong secret
-        verify(api, "UNKNOWN99", "1234"),            # unknown ID
-        verify(api, "NORESULT1", "1111"),            # released, no result
+        verify(api, c.id_number, c.secret_number),  # right, but not released
+        verify(api, c.id_number, "9999"),  # wrong secret
+        verify(api, "UNKNOWN99", "1234"),  # unknown ID
+        verify(api, "NORESULT1", "1111"),  # released, no result
     ]
     assert {a.status for a in answers} == {404}
     assert len({a.body for a in answers}) == 1

@@ -37,9 +37,7 @@ def test_fifty_concurrent_registrations_for_one_id_give_exactly_one_account(api,
             assert {"code", "message"} <= set(a.json())
 
 
-def test_hundred_concurrent_wrong_logins_lock_and_check_the_password_at_most_four_times(
-    api, registered, monkeypatch
-):
+def test_hundred_concurrent_wrong_logins_lock_and_check_the_password_at_most_four_times(api, registered, monkeypatch):
     c, _ = registered()
     from exam_results import passwords
 
@@ -51,7 +49,9 @@ def test_hundred_concurrent_wrong_logins_lock_and_check_the_password_at_most_fou
         return real(stored, password)
 
     monkeypatch.setattr(passwords, "verify_password", counting)
-    answers = _at_once(100, lambda _: api.call("POST", "/sessions", {"id_number": c.id_number, "password": "Wrong-pass-99"}))
+    answers = _at_once(
+        100, lambda _: api.call("POST", "/sessions", {"id_number": c.id_number, "password": "Wrong-pass-99"})
+    )
     statuses = [a.status for a in answers]
     assert len(checks) <= 4, len(checks)
     assert set(statuses) <= {401, 429}, statuses
@@ -107,7 +107,11 @@ def known(registered, exams):  # type: ignore[no-untyped-def]
     from datetime import UTC, date, datetime
 
     exams.session(
-        "C1A-2026-06-20-PB", "C1A", date(2026, 6, 20), "PB", datetime(2026, 7, 25, tzinfo=UTC),
+        "C1A-2026-06-20-PB",
+        "C1A",
+        date(2026, 6, 20),
+        "PB",
+        datetime(2026, 7, 25, tzinfo=UTC),
         released_at=datetime(2026, 7, 25, tzinfo=UTC),
     )
     c, _ = registered(session_id="C1A-2026-06-20-PB")
@@ -153,7 +157,11 @@ def test_email_routes_answer_unknown_and_known_ids_alike(api, known, seed, route
 
 def test_token_routes_answer_unknown_and_used_tokens_alike(api, known):
     bad = api.call("POST", "/registrations/confirmations", {"token": "A" * 43})
-    reset = api.call("POST", "/password-resets/confirmations", {"token": "A" * 43, "password": "New-pass-4242", "confirm_password": "New-pass-4242"})
+    reset = api.call(
+        "POST",
+        "/password-resets/confirmations",
+        {"token": "A" * 43, "password": "New-pass-4242", "confirm_password": "New-pass-4242"},
+    )
     assert bad.status == reset.status == 400 and bad.json() == reset.json()
     for headers in ({}, {"Authorization": "Bearer " + "A" * 43}, {"Authorization": "Basic abc"}):
         r = api.request("GET", "/me", headers=headers)

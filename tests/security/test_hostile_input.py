@@ -103,8 +103,12 @@ def test_null_everywhere_numbers_as_strings_and_wrong_types_are_422(api: ApiGate
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {session_token}"}
     variants = {
         "every field null": {k: None for k in valid},
-        "numbers and booleans as strings": {k: (str(v).lower() if isinstance(v, bool) else 123456) for k, v in valid.items()},
-        "objects and lists for strings": {k: ({"$ne": None} if i % 2 else [v]) for i, (k, v) in enumerate(valid.items())},
+        "numbers and booleans as strings": {
+            k: (str(v).lower() if isinstance(v, bool) else 123456) for k, v in valid.items()
+        },
+        "objects and lists for strings": {
+            k: ({"$ne": None} if i % 2 else [v]) for i, (k, v) in enumerate(valid.items())
+        },
         "every field missing, extra fields": {"is_admin": True, "role": "admin", "__proto__": {"x": 1}},
     }
     for field in valid:
@@ -151,6 +155,8 @@ def test_hostile_authorization_headers_are_401(api: ApiGateway, method, path):
         "Bearer a b c",
         "Bearer ../../../../etc/passwd",
     ):
-        r = api.request(method, path, b'{"newsletter_opt_in": true}', {"Authorization": value, "Content-Type": "application/json"})
+        r = api.request(
+            method, path, b'{"newsletter_opt_in": true}', {"Authorization": value, "Content-Type": "application/json"}
+        )
         _assert_refusal(r, f"{method} {path} Authorization={value[:30]!r}")
         assert (r.status, r.json()["code"]) == (401, "unauthorized"), r.body

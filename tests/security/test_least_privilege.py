@@ -72,7 +72,9 @@ def every_api_path(api, released, mailbox) -> None:  # type: ignore[no-untyped-d
     assert api.call("POST", "/password-resets/confirmations", body).status == 200
     session = api.call("POST", "/sessions", {"id_number": c.id_number, "password": new}).json()["token"]
     # Verification: released result, wrong secret, until the lock.
-    assert api.call("POST", "/verifications", {"id_number": c.id_number, "secret_number": c.secret_number}).status == 200
+    assert (
+        api.call("POST", "/verifications", {"id_number": c.id_number, "secret_number": c.secret_number}).status == 200
+    )
     for _ in range(4):
         api.call("POST", "/verifications", {"id_number": c.id_number, "secret_number": "0000"})
     assert api.call("POST", "/verifications", {"id_number": c.id_number, "secret_number": "0000"}).status == 429
@@ -85,9 +87,7 @@ def every_api_path(api, released, mailbox) -> None:  # type: ignore[no-untyped-d
         assert api.call("POST", "/registrations", registration(c, secret_number="0000")).status == 403
 
 
-def test_every_api_call_is_allowed_by_the_functions_own_policy_and_every_grant_is_used(
-    api, released, mailbox, calls
-):
+def test_every_api_call_is_allowed_by_the_functions_own_policy_and_every_grant_is_used(api, released, mailbox, calls):
     every_api_path(api, released, mailbox)
     report = iam_check.check(recorded_for(calls, API_FUNCTIONS))
     print("\n".join(report.lines()))

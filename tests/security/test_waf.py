@@ -20,7 +20,7 @@ def test_a_rate_based_rule_limits_each_ip_on_registration_login_and_verification
     resources = load(TEMPLATE)["Resources"]
     acls = {k: v for k, v in resources.items() if v["Type"] == "AWS::WAFv2::WebACL"}
     assert len(acls) == 1
-    (acl_id, acl), = acls.items()
+    ((acl_id, acl),) = acls.items()
     assert acl["Properties"]["Scope"] == "REGIONAL"
     assert "Allow" in acl["Properties"]["DefaultAction"]
     rules = [r for r in acl["Properties"]["Rules"] if "RateBasedStatement" in r["Statement"]]

@@ -681,9 +681,7 @@ def test_bad_date_of_birth() -> None:
     assert fields_of(problems) == ["date_of_birth"]  # not before the exam
 
 
-@pytest.mark.parametrize(
-    "column", ["candidate_number", "candidate_name", "centre_number", "centre_name", "session_id"]
-)
+@pytest.mark.parametrize("column", ["candidate_number", "candidate_name", "centre_number", "centre_name", "session_id"])
 def test_required_text(column: str) -> None:
     _, problems = validate_entry_row(entry_row(**{column: "  "}))
     assert fields_of(problems) == [column]
@@ -744,9 +742,7 @@ def test_session_results_available_by_agreement() -> None:
     assert checker.check(2, entry_row(id_number="AAA111"))[1] == []
     spec = checker.sessions["C1A-2024-03-01-PB"]
     assert not spec.results_available_by_given
-    assert (
-        checker.check(3, entry_row(id_number="AAA222", results_available_by="2024-04-01T09:00:00Z"))[1] == []
-    )
+    assert checker.check(3, entry_row(id_number="AAA222", results_available_by="2024-04-01T09:00:00Z"))[1] == []
     assert spec.results_available_by == datetime(2024, 4, 1, 9, tzinfo=UTC)
     assert spec.results_available_by_given
     _, errors = checker.check(4, entry_row(id_number="AAA333", results_available_by="2024-04-02T09:00:00Z"))
@@ -770,9 +766,7 @@ def test_entries_file_end_to_end() -> None:
         entry_row(id_number="AAA222", format="CB"),
         entry_row(id_number="AAA333", secret_number="12"),
     ]
-    text = (
-        ",".join(columns) + "\n" + "".join(",".join(row.get(c, "") for c in columns) + "\n" for row in rows)
-    )
+    text = ",".join(columns) + "\n" + "".join(",".join(row.get(c, "") for c in columns) + "\n" for row in rows)
     checker = EntriesFileChecker()
     errors: list[ReportError] = []
     for line, row in read_rows(iter_text_lines([text.encode()]), ENTRY_COLUMNS, ENTRY_OPTIONAL_COLUMNS):

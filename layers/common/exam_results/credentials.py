@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import secrets
 
 ID_NUMBER_RE = re.compile(r"^[A-Za-z0-9]{6,12}$")
 SECRET_NUMBER_RE = re.compile(r"^[0-9]{4,8}$")
@@ -32,11 +31,6 @@ def verify_secret(pepper: bytes, stored_hash: str | None, id_number: str, secret
     return hmac.compare_digest(candidate, stored_hash or "0" * 64) and stored_hash is not None
 
 
-def generate_secret() -> str:
-    """An 8-digit Secret Number from the operating system's secure random generator."""
-    return f"{secrets.randbelow(10**GENERATED_SECRET_DIGITS):0{GENERATED_SECRET_DIGITS}d}"
-
-
 _GENERATION_LABEL = b"exam-results/generated-secret-number/v1"
 
 
@@ -51,7 +45,7 @@ def derive_secret(key: bytes, upload: str, id_number: str, counter: int = 0) -> 
     and version of the entries file): HMAC-SHA256 under ``generation_key``, a pseudo-random
     function, reduced to 8 digits (the bias of 2**256 mod 10**8 is below 2**-200).
 
-    Without the key the digits are as unpredictable as ``generate_secret``'s; with the same
+    Without the key the digits are as unpredictable as ``a random generator's; with the same
     inputs they are the same, so a retried import of one object version issues the very
     secrets a crashed attempt issued (and printed) instead of new ones. ``counter`` picks
     another secret for the same ID (to keep the secrets of one file distinct).

@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
-
-from botocore.exceptions import ClientError
 
 from exam_results.models import ExamSession, Result
 from exam_results.repositories import dynamo
@@ -91,38 +89,6 @@ class ExamRepository:
         )
         return [ExamSession.model_validate(dynamo.plain(r)) for r in page.get("Items", [])]
 
-    def release(self, session_id: str, now: datetime) -> ExamSession | None:
-        """Mark the session released exactly once (None if it was not open any more)."""
-        try:
-            attrs = dynamo.ddb().update_item(
-                TableName=self.table,
-                Key=dynamo.item({"pk": session_pk(session_id), "sk": SESSION_SK}),
-                UpdateExpression="SET #s = :released, released_at = :now REMOVE gsi1pk, gsi1sk",
-                ConditionExpression="#s = :open AND results_available_by <= :now",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues=dynamo.values(
-                    {":released": "released", ":open": "open", ":now": instant(now)}
-                ),
-                ReturnValues="ALL_NEW",
-            )["Attributes"]
-        except ClientError as exc:
-            if dynamo.is_condition_failure(exc):
-                return None
-            raise
-        return ExamSession.model_validate(dynamo.plain(attrs))
-
-    def set_session_attributes(self, session_id: str, values: dict[str, Any]) -> None:
-        """Bookkeeping on a session item (for example the notification cursor)."""
-        names = {f"#k{i}": k for i, k in enumerate(values)}
-        vals = {f":v{i}": v for i, v in enumerate(values.values())}
-        dynamo.ddb().update_item(
-            TableName=self.table,
-            Key=dynamo.item({"pk": session_pk(session_id), "sk": SESSION_SK}),
-            UpdateExpression="SET " + ", ".join(f"#k{i} = :v{i}" for i in range(len(values))),
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=dynamo.values(vals),
-        )
-
     def get_session_record(self, session_id: str) -> dict[str, Any] | None:
         """The raw session item, bookkeeping attributes included."""
         raw = (
@@ -170,23 +136,6 @@ class ExamRepository:
         )
         record = dynamo.plain(raw)
         return Result.model_validate(record) if record else None
-
-    def session_results(
-        self, session_id: str, start_after: str | None = None, page_size: int = 1000
-    ) -> Iterator[tuple[Result, str]]:
-        """A session's results in ID order, with the key to resume after each one."""
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "IndexName": GSI1,
-            "KeyConditionExpression": "gsi1pk = :p" + (" AND gsi1sk > :after" if start_after else ""),
-            "ExpressionAttributeValues": dynamo.values(
-                {":p": f"RESULTS#{session_id}", **({":after": start_after} if start_after else {})}
-            ),
-            "Limit": page_size,
-        }
-        for record in dynamo.query_all(**kwargs):
-            result = Result.model_validate(record)
-            yield result, result.id_number
 
     # -- bulk writes --
 

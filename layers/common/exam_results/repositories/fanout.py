@@ -47,7 +47,7 @@ class FanoutRepository:
     def release(self, session_id: str, now: datetime) -> ExamSession | None:
         """Release an open session whose window has ended, exactly once, and queue its fan-out.
 
-        Same condition as ``ExamRepository.release`` (``status = open`` and the window passed);
+        Only an ``open`` session whose window has passed;
         returns None when another run released it first (or it is not due).
         """
         at = instant(now)
