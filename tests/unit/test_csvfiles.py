@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 
@@ -21,6 +22,7 @@ from exam_results.csvfiles import (
     ResultsFileChecker,
     SessionConsistency,
     default_results_available_by,
+    duplicate_errors,
     iter_text_lines,
     read_rows,
     report_key,
@@ -534,18 +536,28 @@ def test_duplicate_id_in_a_results_file() -> None:
     parsed, errors = checker.check(2, result_row(id_number="ab12cd34"), C1A)
     assert parsed is not None and errors == []
     assert checker.check(3, result_row(id_number="ZZ9999"), C1A)[1] == []
-    parsed, errors = checker.check(4, result_row(id_number="AB12CD34"), C1A)
-    assert parsed is None
-    assert errors == [
-        ReportError(
-            line=4,
-            field="id_number",
-            message="ID Number AB12CD34 appears more than once in this file (first on line 2).",
-        )
-    ]
-    # reported again, naming the first line, on every later occurrence
-    _, errors = checker.check(9, result_row(id_number="Ab12cd34"), C1A)
-    assert errors[0].message.endswith("(first on line 2).")
+    # Repeats are named once the whole file has been read, every later occurrence naming the
+    # first line (IDs compared case-insensitively).
+    assert checker.check(4, result_row(id_number="AB12CD34"), C1A)[1] == []
+    checker.check(9, result_row(id_number="Ab12cd34", reading="x"), C1A)
+    checker.check(10, result_row(id_number="!"), C1A)  # not an ID Number: not recorded
+    checker.check(11, result_row(id_number="!"), C1A)
+    assert duplicate_errors(checker.ids) == (
+        [
+            ReportError(
+                line=4,
+                field="id_number",
+                message="ID Number AB12CD34 appears more than once in this file (first on line 2).",
+            ),
+            ReportError(
+                line=9,
+                field="id_number",
+                message="ID Number AB12CD34 appears more than once in this file (first on line 2).",
+            ),
+        ],
+        2,
+    )
+    assert duplicate_errors(checker.ids, limit=1) == (duplicate_errors(checker.ids)[0][:1], 2)
 
 
 def test_results_checker_adds_lines() -> None:
@@ -573,8 +585,9 @@ def test_results_file_end_to_end() -> None:
         if parsed:
             stored.append(parsed)
     assert rows == 3
-    assert len(stored) == 1
-    assert [(e.line, e.field) for e in errors] == [(3, "overall_score"), (4, "id_number")]
+    assert len(stored) == 2
+    assert [(e.line, e.field) for e in errors] == [(3, "overall_score")]
+    assert [(e.line, e.field) for e in duplicate_errors(checker.ids)[0]] == [(4, "id_number")]
 
 
 # ------------------------------------------------------------------------------------------
@@ -752,9 +765,9 @@ def test_session_results_available_by_agreement() -> None:
 def test_duplicate_id_in_an_entries_file() -> None:
     checker = EntriesFileChecker()
     assert checker.check(2, entry_row(id_number="ab12cd34"))[1] == []
-    parsed, errors = checker.check(3, entry_row(id_number="AB12CD34", secret_number="5555"))
-    assert parsed is None
-    assert [(e.line, e.field) for e in errors] == [(3, "id_number")]
+    assert checker.check(3, entry_row(id_number="AB12CD34", secret_number="5555"))[1] == []
+    errors, total = duplicate_errors(checker.ids)  # named once the whole file is read
+    assert total == 1 and [(e.line, e.field) for e in errors] == [(3, "id_number")]
     assert "first on line 2" in errors[0].message
     assert "5555" not in errors[0].message
 
@@ -811,59 +824,62 @@ def test_default_rejects_unknown_format() -> None:
 def test_duplicate_ids_are_exact_across_lengths_and_case() -> None:
     ids = csvfiles.DuplicateIds()
     # Same digits, different lengths: distinct IDs (the key encodes the length).
-    assert ids.first_line(2, "000001") == 2
-    assert ids.first_line(3, "0000001") == 3
-    assert ids.first_line(4, "1") == 4
-    assert ids.first_line(5, "Z" * 12) == 5
-    assert ids.first_line(6, "z" * 12) == 5  # case-insensitive
-    assert ids.first_line(7, "0000001") == 3
-    # Not an ID Number: compared as upper-cased strings ("ﬀ" upper-cases to "FF").
-    assert ids.first_line(8, "ab-12") == 8
-    assert ids.first_line(9, "AB-12") == 8
-    assert ids.first_line(10, "ﬀ0000") == 10
-    assert ids.first_line(11, "ff0000") == 10
-    assert ids.check(12, "zzzzzzzzzzzz") == (
-        "id_number",
-        "ID Number ZZZZZZZZZZZZ appears more than once in this file (first on line 5).",
-    )
-    assert len(ids) == 6
+    for line, id_number in [(2, "000001"), (3, "0000001"), (4, "1"), (5, "Z" * 12), (6, "z" * 12), (7, "0000001")]:
+        ids.add_one(line, id_number)
+    ids.add_one(8, "ab-12")  # not an ID Number: ignored
+    ids.add_one(9, "AB-12")
+    ids.add_one(10, "ﬀ0000")  # not ASCII: ignored (it upper-cases to "FF0000")
+    ids.add_one(11, "ff0000")
+    ids.add_one(12, "zzzzzzzzzzzz")
+    assert ids.count == 8
+    assert ids.repeats() == ([(6, 5, "ZZZZZZZZZZZZ"), (7, 3, "0000001"), (12, 5, "ZZZZZZZZZZZZ")], 3)
 
 
-def test_duplicate_ids_stay_exact_as_the_index_grows() -> None:
-    ids = csvfiles.DuplicateIds()
-    n = 300_000  # past the first growth of the buckets
-    batch = 100
-    for start in range(0, n, batch):
-        lines = list(range(start + 2, start + 2 + batch))
-        assert ids.repeats(lines, [f"ID{i:08d}" for i in range(start, start + batch)]) == []
-    assert len(ids) == n and len(ids._buckets) > csvfiles.DuplicateIds._SIZES[0]
-    # Every ID is found again, with its first line; near misses are not.
-    assert ids.repeats([10**6, 10**6 + 1], ["id00123456", "ID0012345"]) == [(0, 123458)]
-    assert ids.first_line(10**6 + 2, "ID00299999") == 300_001
-    assert ids.first_line(10**6 + 3, "ID00300000") == 10**6 + 3
-    # Repeats inside one batch: the later rows name the first.
-    assert ids.repeats([20, 21, 22], ["NEW00001", "NEW00002", "new00001"]) == [(2, 20)]
+def test_keys_decode_to_their_id_numbers() -> None:
+    for id_number in ["1", "0", "000000", "ZZZZZZZZZZZZ", "A2K000000123", "00000000000Z", "Z", "10"]:
+        assert csvfiles._id_of_key(csvfiles._id_key(id_number)) == id_number
+    assert csvfiles._id_key("ZZZZZZZZZZZZ") < 2**63
 
 
-def test_duplicate_ids_ignore_matches_across_record_boundaries() -> None:
-    ids = csvfiles.DuplicateIds()
-    ids._buckets = [bytearray()]  # one bucket: every record side by side
-    ids.first_line(0x01010101, "AAAAAA")
-    record = bytes(ids._buckets[0])
-    # A key whose 8 bytes are the record's last 8 bytes (the end of a key and the line).
-    key = int.from_bytes(record[4:12], "little")
-    # Search for that key directly: found in the bytes, but not at a record boundary.
-    ids._buckets[0] += csvfiles._RECORD.pack(key + 1, 5)
-    assert ids._buckets[0].find(key.to_bytes(8, "little")) == 4
-    offsets = csvfiles._ID_KEY_OFFSET
-    length = next(n for n in range(12, 0, -1) if offsets[n] <= key)
-    value = key - offsets[length]
-    digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    text = ""
-    for _ in range(length):
-        value, d = divmod(value, 36)
-        text = digits[d] + text
-    assert ids.first_line(7, text) == 7  # new, despite the unaligned match
+@pytest.mark.parametrize("run_rows", [7, 100, 1 << 15])
+def test_duplicate_ids_match_a_dictionary_whatever_the_runs(run_rows: int) -> None:
+    """Random files, blocks of random sizes and gaps between lines, spilled in runs of 7 to
+    32,768 rows: exactly the repeats a dictionary of upper-cased IDs finds, in line order."""
+    rng = random.Random(run_rows)
+    for _ in range(20):
+        n = rng.randint(1, 5000)
+        pool = [f"{rng.choice(['A', 'B', 'C2', ''])}{rng.randint(0, n * 2):0{rng.choice([6, 8])}d}" for _ in range(n)]
+        lines = sorted(rng.sample(range(2, 4 * n + 2), n))
+        ids = csvfiles.DuplicateIds(run_rows=run_rows)
+        start = 0
+        while start < n:
+            size = rng.randint(1, 150)
+            cased = [x.lower() if rng.random() < 0.1 else x for x in pool[start : start + size]]
+            ids.add(lines[start : start + size], cased)
+            start += size
+        first: dict[str, int] = {}
+        expected = []
+        for line, id_number in zip(lines, pool, strict=True):
+            if id_number in first:
+                expected.append((line, first[id_number], id_number))
+            else:
+                first[id_number] = line
+        limit = rng.choice([None, 3, 10**6])
+        assert ids.repeats(limit) == (expected if limit is None else expected[:limit], len(expected))
+        assert ids.repeats() == (expected, len(expected))  # asked again: the same answer
+        ids.close()
+
+
+def test_duplicate_ids_spill_to_a_temporary_file_and_keep_memory_bounded() -> None:
+    ids = csvfiles.DuplicateIds(run_rows=1000)
+    for start in range(0, 10_000, 500):
+        ids.add(range(start + 2, start + 502), [f"ID{i:08d}" for i in range(start, start + 500)])
+    assert len(ids._runs) == 10 and len(ids._keys) == 0  # everything on disk, nothing held
+    assert ids.repeats() == ([], 0)
+    ids.add([20_000, 20_001], ["id00004321", "ID00009999"])
+    assert ids.repeats() == ([(20_000, 4323, "ID00004321"), (20_001, 10_001, "ID00009999")], 2)
+    ids.close()
+    assert ids._file is None
 
 
 def rows_in_batches(data: bytes, size: int) -> list[list[tuple[int, object]]]:

@@ -94,3 +94,63 @@ def test_a_report_lists_at_most_the_cap_then_says_how_many_more(
         "field": None,
         "message": "3 more errors are not listed: correct the errors above and upload the file again.",
     }
+
+
+def test_blocks_are_accepted_whole_only_when_every_row_passes_the_validator() -> None:
+    """The column-wise checks of a whole block (one exam, or several mixed) against the
+    validator row by row: a block is accepted only if every row in it is valid; a block of
+    valid rows as the board writes them is accepted."""
+    from exam_results.csvfiles import RESULT_COLUMNS
+
+    rng = random.Random(2026)
+    fast = FastResultCheck()
+    accepted_blocks = rejected_blocks = 0
+    for _ in range(400):
+        codes = [rng.choice(sorted(EXAMS))] if rng.random() < 0.5 else sorted(EXAMS)
+        exams = [EXAMS[rng.choice(codes)] for _ in range(rng.randint(1, 40))]
+        rows = [valid_row(rng, exam.code) for exam in exams]
+        mutated = rng.random() < 0.6
+        if mutated:
+            row = rng.choice(rows)
+            column = rng.choice([c for c in row if c != "session_id"])  # blocks are of known sessions
+            row[column] = rng.choice(MUTATIONS)(row[column])
+        values = [tuple(row[c] for c in RESULT_COLUMNS) for row in rows]
+        plans = [fast.plan(exam) for exam in exams]
+        valid = all(not validate_result_row(row, exam)[1] for row, exam in zip(rows, exams, strict=True))
+        accepted = FastResultCheck.accepts_batch(values, plans)
+        if len(set(codes)) == 1:
+            assert FastResultCheck.accepts_columns(list(zip(*values, strict=True)), plans[0]) == accepted
+        if accepted:
+            accepted_blocks += 1
+            assert valid, rows
+        else:
+            rejected_blocks += 1
+            assert mutated, rows  # unmutated rows are always accepted
+    assert accepted_blocks > 100 and rejected_blocks > 100
+
+
+def test_repeated_ids_join_the_report_in_line_order_within_the_cap(
+    board: Board, monkeypatch: pytest.MonkeyPatch, stack: Any
+) -> None:
+    monkeypatch.setattr(uploads, "MAX_REPORTED_ERRORS", 3)
+    seed_sessions([(C1A, "C1A", date(2026, 6, 20), "PB", "open")])
+    seed_entries([("C1A000001", C1A), ("C1A000002", C1A)])
+    good = "203,A,C2,200,205,198,210,202"
+    rows = [
+        f"{C1A},C1A000001,{good}",  # line 2
+        f"{C1A},C1A000002,203,A,C2,200,205,198,210,x",  # 3: bad speaking
+        f"{C1A},c1a000001,{good}",  # 4: repeats line 2
+        f"{C1A},C1A000002,203,A,C2,200,205,198,210,y",  # 5: bad speaking, repeats line 3
+        f"{C1A},C1A000001,{good}",  # 6: repeats line 2
+    ]
+    board.results("results/repeats.csv", csv_text(*rows))
+
+    report = board.report("results/repeats.csv")
+    assert report["status"] == "rejected" and report["rows"] == 5
+    twice = "ID Number {} appears more than once in this file (first on line {})."
+    assert [(e["line"], e["field"], e["message"]) for e in report["errors"]] == [
+        (3, "speaking", "speaking must be a whole number, not 'x'."),
+        (4, "id_number", twice.format("C1A000001", 2)),
+        (5, "speaking", "speaking must be a whole number, not 'y'."),
+        (None, None, "2 more errors are not listed: correct the errors above and upload the file again."),
+    ]

@@ -35,15 +35,19 @@ from __future__ import annotations
 
 import codecs
 import csv
+import heapq
+import os
 import re
-import struct
+import tempfile
+from array import array
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from itertools import chain, count, islice, repeat
-from operator import add, getitem, itemgetter, mod
+from itertools import chain, islice, repeat
+from operator import add, eq, itemgetter, lshift, or_
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -79,6 +83,8 @@ __all__ = [
     "SessionConsistency",
     "SessionSpec",
     "default_results_available_by",
+    "duplicate_errors",
+    "duplicate_problem",
     "iter_text_lines",
     "read_rows",
     "report_key",
@@ -466,9 +472,15 @@ class RowReader:
         return {name: fields[position].strip() for name, position in self._found}
 
     def batches(self, size: int = ROW_BATCH) -> Iterator[list[tuple[int, list[str] | ReportError]]]:
-        """The data rows in lists of ``size`` (only the last one shorter), each item
-        ``(line, fields)`` — all ``width`` fields of the row, *not* stripped — or
-        ``(line, ReportError)`` for a row with another number of fields.
+        """``blocks`` as lists of ``(line, fields)`` pairs."""
+        for lines, rows in self.blocks(size):
+            yield list(zip(lines, rows, strict=True))
+
+    def blocks(self, size: int = ROW_BATCH) -> Iterator[tuple[Sequence[int], list[list[str] | ReportError]]]:
+        """The data rows ``size`` at a time (only the last block shorter), as ``(lines, rows)``:
+        ``rows[i]`` starts on ``lines[i]`` and is either all ``width`` fields of the row, *not*
+        stripped, or a ``ReportError`` for a row with another number of fields; ``lines`` is a
+        ``range`` when the rows are on consecutive lines (the rule).
 
         Blank rows are skipped, lines counted, and ``FileRejected`` raised exactly as in
         ``read_rows``; when reading fails, the rows read before are yielded first. Call once.
@@ -482,7 +494,8 @@ class RowReader:
         width = self.width
         previous = reader.line_num  # the last line read
         handed = 0
-        pending: list[tuple[int, list[str] | ReportError]] = []
+        pending_lines: Sequence[int] = ()
+        pending: list[list[str] | ReportError] = []
         while True:
             rows: list[list[str]] = []
             failure: Exception | None = None
@@ -493,8 +506,9 @@ class RowReader:
             except Exception as exc:  # from the lines (not UTF-8, S3, ...): after the rows read so far
                 failure = exc
             end = reader.line_num
+            lines: Sequence[int]
             if failure is None and end - previous == len(rows):
-                lines: Iterable[int] = range(previous + 1, end + 1)
+                lines = range(previous + 1, end + 1)
                 previous = end
             else:
                 starts = []
@@ -504,32 +518,36 @@ class RowReader:
                 lines = starts
                 if failure is None:
                     previous = end
-            widths = set(map(len, rows))
-            if widths == {width} and all(map(str.strip, map(_FIRST, rows))):  # no odd or blank row
-                items: list[tuple[int, list[str] | ReportError]] = list(zip(lines, rows, strict=True))
+            items: list[list[str] | ReportError]
+            if set(map(len, rows)) == {width} and all(map(str.strip, map(_FIRST, rows))):  # no odd or blank row
+                items = rows  # type: ignore[assignment]
             else:
+                kept = []
                 items = []
                 for line, fields in zip(lines, rows, strict=True):
                     if not fields or not "".join(fields).strip():
                         continue
+                    kept.append(line)
                     if len(fields) == width:
-                        items.append((line, fields))
+                        items.append(fields)
                     else:
                         message = f"Line {line} has {len(fields)} fields but the header row has {width} columns."
-                        items.append((line, ReportError(line=line, field=None, message=message)))
+                        items.append(ReportError(line=line, field=None, message=message))
+                lines = kept
             if pending:
+                pending_lines = [*pending_lines, *lines]
                 pending.extend(items)
             else:
-                pending = items
+                pending_lines, pending = lines, items
             while len(pending) >= size:
                 handed += size
-                yield pending[:size]
-                pending = pending[size:]
+                yield pending_lines[:size], pending[:size]
+                pending_lines, pending = pending_lines[size:], pending[size:]
             if failure is not None or len(rows) < size:
                 break
         if pending:
             handed += len(pending)
-            yield pending
+            yield pending_lines, pending
         if isinstance(failure, csv.Error):
             raise _not_csv(failure, previous + 1)
         if failure is not None:
@@ -760,130 +778,219 @@ def validate_result_row(row: Mapping[str, str], exam: Exam) -> tuple[ParsedResul
 _ID_KEY_OFFSET: tuple[int, ...] = tuple(sum(36**k for k in range(1, n)) for n in range(13))
 """``_ID_KEY_OFFSET[n]``: the first key of the IDs of ``n`` characters (see ``DuplicateIds``)."""
 
+_DIGITS36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_LINE_BITS = 32
+_LINE_MASK = (1 << _LINE_BITS) - 1
 _FIRST = itemgetter(0)
-_RECORD = struct.Struct("<QI")
-_KEY_BYTES = slice(0, 8)  # of a record  # DuplicateIds: an ID's key and its first line
+
+
+def _id_key(id_number: str) -> int:
+    """The key of an ID Number of 1 to 12 ASCII letters and digits (case-insensitive)."""
+    return _ID_KEY_OFFSET[len(id_number)] + int(id_number, 36)
+
+
+def _id_of_key(key: int) -> str:
+    """The ID Number (upper case) whose key is ``key``: ``_id_key`` undone."""
+    length = max(n for n in range(1, 13) if _ID_KEY_OFFSET[n] <= key)
+    value = key - _ID_KEY_OFFSET[length]
+    digits = []
+    for _ in range(length):
+        value, digit = divmod(value, 36)
+        digits.append(_DIGITS36[digit])
+    return "".join(reversed(digits))
+
+
+def duplicate_problem(id_number: str, first_line: int) -> FieldProblem:
+    """The report's words for a repeated ID Number (one home for the message)."""
+    return (
+        "id_number",
+        f"ID Number {id_number.upper()} appears more than once in this file (first on line {first_line}).",
+    )
 
 
 class DuplicateIds:
-    """Remembers the first line of each ID Number in one file (IDs compared case-insensitively).
+    """ "No ID twice in a file" with memory that does not grow with the file.
 
-    Exact (never a false duplicate, never a missed one) and compact, about 13 bytes per ID
-    against ~120 for a ``dict`` of ID strings:
+    Rows are recorded as they are read (``add``: a block of rows; ``add_one``: a row); once
+    the file has been read, ``repeats`` names every row whose ID Number came before
+    (case-insensitively), with the line of its first occurrence. Exact: never a false
+    duplicate, never a missed one.
 
-    * An ID of 1 to 12 ASCII letters and digits (every well-formed ID Number) *is* a number:
-      read in base 36 (case-insensitive, as the comparison wants) and shifted by the count of
-      shorter IDs, ``_ID_KEY_OFFSET[len] + int(id, 36)``, it becomes a key below 2**63 that no
-      other ID (of any length) shares — an encoding, not a hash, so equal keys mean equal IDs.
-    * Each key is kept with its first line as a 12-byte record (8 bytes key, 4 bytes line,
-      little-endian) in one of ``len(_buckets)`` bytearrays picked by ``key % len(_buckets)``;
-      a look-up is one ``bytearray.find`` of the key's 8 bytes in its bucket (a hit counts only
-      at a record boundary). Buckets hold 16 to 64 records on average: past 64, the records
-      are dealt into about 4 times as many buckets (a prime number of them).
-    * Anything else (not ASCII, longer than 12 characters: never a valid ID Number, callers
-      check first) falls back to a dict of the upper-cased string.
+    How: an ID Number (1 to 12 ASCII letters and digits; callers check the format first) read
+    in base 36 and shifted by the count of shorter IDs is a key below 2**63 that no other ID
+    shares (an encoding, not a hash). Keys and lines are kept in two arrays (12 bytes a row)
+    of at most ``run_rows`` rows; full arrays are sorted by key — a stable sort, so equal keys
+    stay in line order — and spilled as a *run* to an anonymous temporary file (``/tmp`` on
+    Lambda: 12 MB for a million rows). ``repeats`` merges the runs and the arrays a block at a
+    time: equal keys end up side by side. Memory: ``run_rows`` rows, plus a read buffer per
+    run of ``run_rows // runs`` rows — the same for 10,000 rows as for 10 million.
 
-    Line numbers up to 2**32 - 1 (a file of 4 billion lines would take days to read).
+    Speed: ``add``, the sorts and the merge run no Python code per row (``map`` over C
+    functions, C-level sorts, ``bisect``); only a file that does hold a repeat is walked row by
+    row, to name them. Line numbers below 2**32.
     """
 
-    __slots__ = ("_buckets", "_count", "_grow_at", "_other")
+    RUN_ROWS = 1 << 15
 
-    # Bucket counts: primes near 4**k (the first costs 0.2 MB, whatever the file). A prime
-    # spreads keys that differ in any character (a power of two would see only the last few
-    # characters: 36**k is a multiple of 4**k).
-    _SIZES = (4093, 16381, 65521, 262139, 1048573, 4194301, 16777213, 67108859)
-    _MAX_AVERAGE = 64  # records per bucket, on average, before the next size
+    def __init__(self, run_rows: int = RUN_ROWS) -> None:
+        self._run_rows = run_rows
+        self._keys = array("Q")
+        self._lines = array("I")
+        self._runs: list[tuple[int, int]] = []  # (offset in the file, rows)
+        self._file: Any = None
+        self._size = 0
+        self.count = 0
+        """Rows recorded so far."""
 
-    def __init__(self) -> None:
-        self._buckets: list[bytearray] = [bytearray() for _ in range(self._SIZES[0])]
-        self._count = 0
-        self._grow_at = self._SIZES[0] * self._MAX_AVERAGE
-        self._other: dict[str, int] = {}
-
-    def __len__(self) -> int:
-        return self._count + len(self._other)
-
-    def check(self, line: int, id_number: str) -> FieldProblem | None:
-        """None the first time an ID is seen; an ``id_number`` problem on every later line."""
-        first = self.first_line(line, id_number)
-        if first == line:
-            return None
-        return (
-            "id_number",
-            f"ID Number {id_number.upper()} appears more than once in this file (first on line {first}).",
-        )
-
-    def first_line(self, line: int, id_number: str) -> int:
-        """The line ``id_number`` was first seen on, remembering ``line`` if this is the first."""
-        length = len(id_number)
-        if not (length <= 12 and id_number.isascii() and id_number.isalnum()):
-            upper = id_number.upper()  # "ﬀ" upper-cases to "FF": compare as the upper-case ID
-            if not (len(upper) <= 12 and upper.isascii() and upper.isalnum()):
-                return self._other.setdefault(upper, line)
-            id_number = upper
-        repeated = self.repeats((line,), (id_number,))
-        return repeated[0][1] if repeated else line
-
-    def repeats(self, lines: Sequence[int], id_numbers: Sequence[str]) -> list[tuple[int, int]]:
-        """Remember a batch of rows (in file order) and return ``(index, first_line)`` for each
-        one whose ID was seen before (usually none), for IDs already known to be 1 to 12 ASCII
-        letters and digits (``FastResultCheck`` checks that): ``first_line`` without its checks
-        and one call per batch."""
-        offsets = _ID_KEY_OFFSET
-        keys = list(map(add, map(offsets.__getitem__, map(len, id_numbers)), map(int, id_numbers, repeat(36))))
-        pack = _RECORD.pack
-        buckets = self._buckets
-        n = len(buckets)
-        repeated: list[tuple[int, int]] = []
-        if len(lines) != len(keys):
+    def add(self, lines: Sequence[int], id_numbers: Sequence[str]) -> None:
+        """Record rows: ``id_numbers[i]`` is on ``lines[i]``, lines increasing. Every ID must be
+        1 to 12 ASCII letters and digits — checked by the caller (``add_one`` checks)."""
+        n = len(lines)
+        if n != len(id_numbers):
             raise ValueError("one line per ID Number")
-        # The common batch, all IDs new and distinct, with no Python code per row.
-        records = list(map(pack, keys, lines))
-        homes = list(map(buckets.__getitem__, map(mod, keys, repeat(n))))
-        needles: Iterator[bytes] = map(getitem, records, repeat(_KEY_BYTES))  # type: ignore[arg-type]
-        found = map(bytearray.find, homes, needles)  # type: ignore[arg-type]  # (bucket, needle)
-        if max(found, default=-1) < 0 and len(set(keys)) == len(keys):
-            any(map(bytearray.extend, homes, records))  # extend returns None: any() runs them all
-            self._count += len(keys)
-            if self._count > self._grow_at:
-                self._grow()
-            return repeated
-        for index, line, key in zip(count(), lines, keys):
-            bucket = buckets[key % n]
-            record = pack(key, line)
-            at = bucket.find(record[:8])
-            while at >= 0 and at % 12:  # not a record's key: the end of one and start of the next
-                at = bucket.find(record[:8], at + 1)
-            if at < 0:
-                bucket += record
-            else:
-                repeated.append((index, int.from_bytes(bucket[at + 8 : at + 12], "little")))
-        self._count += len(keys) - len(repeated)
-        if self._count > self._grow_at:
-            self._grow()
-        return repeated
+        lengths = set(map(len, id_numbers))
+        if len(lengths) == 1:  # IDs of one length (the rule): one offset for all
+            self._keys.extend(map(add, map(int, id_numbers, repeat(36)), repeat(_ID_KEY_OFFSET[lengths.pop()])))
+        else:
+            self._keys.extend(
+                map(add, map(_ID_KEY_OFFSET.__getitem__, map(len, id_numbers)), map(int, id_numbers, repeat(36)))
+            )
+        self._lines.extend(lines)
+        self.count += n
+        if len(self._keys) >= self._run_rows:
+            self._spill()
 
-    def _grow(self) -> None:
-        bigger = [size for size in self._SIZES if size > len(self._buckets)]
-        if not bigger:  # over 4 billion IDs: never in practice; stay correct, just slower
-            self._grow_at = self._count * 2
+    def add_one(self, line: int, id_number: str) -> None:
+        """Record one row; an ID Number that is not 1 to 12 ASCII letters and digits is ignored
+        (it is a bad ID, reported as such, and cannot repeat a valid one)."""
+        if 0 < len(id_number) <= 12 and id_number.isascii() and id_number.isalnum():
+            self.add((line,), (id_number,))
+
+    def _sorted(self) -> tuple[array[int], array[int]]:
+        """The arrays in memory sorted by key (line order kept among equal keys), emptied."""
+        keys, lines = self._keys, self._lines
+        self._keys, self._lines = array("Q"), array("I")
+        order = sorted(range(len(keys)), key=keys.__getitem__)
+        return array("Q", map(keys.__getitem__, order)), array("I", map(lines.__getitem__, order))
+
+    def _spill(self) -> None:
+        if self._file is None:
+            self._file = tempfile.TemporaryFile(prefix="ids-")  # noqa: SIM115  # closed by close()
+        keys, lines = self._sorted()
+        self._file.write(keys.tobytes() + lines.tobytes())
+        self._runs.append((self._size, len(keys)))
+        self._size += 12 * len(keys)
+
+    def _read_run(self, offset: int, rows: int, block: int, with_lines: bool) -> Iterator[list[int]]:
+        """A spilled run, ``block`` rows at a time: sorted lists of keys, or of
+        ``key << 32 | line`` when ``with_lines``."""
+        fd = self._file.fileno()
+        for start in range(0, rows, block):
+            n = min(block, rows - start)
+            keys = array("Q", os.pread(fd, 8 * n, offset + 8 * start))
+            if not with_lines:
+                yield keys.tolist()
+                continue
+            lines = array("I", os.pread(fd, 4 * n, offset + 8 * rows + 4 * start))
+            yield list(map(or_, map(lshift, keys, repeat(_LINE_BITS)), lines))
+
+    def _sorted_blocks(self, with_lines: bool) -> Iterator[list[int]]:
+        """Every row recorded, in order, in sorted lists of keys (or of ``key << 32 | line``
+        when ``with_lines``); rows with the same ID are always in the same list.
+
+        A k-way merge done a block at a time in C: each step takes, from every run, the rows up
+        to the smallest last key among the runs' current blocks (nothing at or below it can
+        come later) and sorts them (``list.sort`` merges the sorted pieces it is given)."""
+        if self._keys:
+            keys, lines = self._sorted()
+            self._keys, self._lines = keys, lines  # kept sorted: repeats() may be called again
+        shift = _LINE_BITS if with_lines else 0
+        rest = (
+            self._keys.tolist()
+            if not with_lines
+            else list(map(or_, map(lshift, self._keys, repeat(_LINE_BITS)), self._lines))
+        )
+        if not self._runs:
+            yield rest
             return
-        n = bigger[0]
-        buckets: list[bytearray] = [bytearray() for _ in range(n)]
-        for bucket in self._buckets:
-            for key, line in _RECORD.iter_unpack(bucket):
-                buckets[key % n] += _RECORD.pack(key, line)
-        self._buckets = buckets
-        self._grow_at = n * self._MAX_AVERAGE
+        self._file.flush()
+        block = max(1024, self._run_rows // len(self._runs))
+        readers = (self._read_run(offset, rows, block, with_lines) for offset, rows in self._runs)
+        sources = [(reader, next(reader)) for reader in readers]
+        at = 0  # rest[at:] not taken yet
+        while sources:
+            bound = (min(current[-1] for _, current in sources) >> shift) + 1 << shift
+            taken: list[int] = []
+            following = []
+            for reader, current in sources:
+                cut = bisect_left(current, bound)
+                taken += current[:cut]
+                if cut < len(current):
+                    following.append((reader, current[cut:]))
+                else:
+                    more = next(reader, None)
+                    if more is not None:
+                        following.append((reader, more))
+            cut = bisect_left(rest, bound, at)
+            taken += rest[at:cut]
+            at = cut
+            sources = following
+            taken.sort()
+            yield taken
+        if at < len(rest):
+            yield rest[at:]
+
+    def repeats(self, limit: int | None = None) -> tuple[list[tuple[int, int, str]], int]:
+        """``([(line, first_line, ID Number), ...], count)``: every row whose ID Number came
+        before, by line — the first ``limit`` of them when given — and how many there are."""
+        if not any(any(map(eq, keys, islice(keys, 1, None))) for keys in self._sorted_blocks(with_lines=False)):
+            return [], 0  # the rule: no repeat, and no Python code per row
+        found: list[tuple[int, int, int]] = []  # a max-heap on line (negated) of the first `limit`
+        total = 0
+        for rows in self._sorted_blocks(with_lines=True):
+            previous = -1
+            first = 0
+            for row in rows:
+                key = row >> _LINE_BITS
+                if key != previous:
+                    previous, first = key, row & _LINE_MASK
+                    continue
+                total += 1
+                item = (-(row & _LINE_MASK), first, key)
+                if limit is None or len(found) < limit:
+                    heapq.heappush(found, item)
+                elif item > found[0]:
+                    heapq.heapreplace(found, item)
+        listed = sorted((-line, first, _id_of_key(key)) for line, first, key in found)
+        return listed, total
+
+    def close(self) -> None:
+        """Delete the temporary file (also done when the object is garbage-collected)."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
 
 def _report_errors(line: int, problems: Iterable[FieldProblem]) -> list[ReportError]:
     return [ReportError(line=line, field=f, message=m) for f, m in problems]
 
 
+def duplicate_errors(ids: DuplicateIds, limit: int | None = None) -> tuple[list[ReportError], int]:
+    """The report's errors for the repeated ID Numbers of a file read to its end: the first
+    ``limit`` by line (all when None), and how many there are."""
+    listed, total = ids.repeats(limit)
+    return [
+        ReportError(line=line, field=field, message=message)
+        for line, first, id_number in listed
+        for field, message in (duplicate_problem(id_number, first),)
+    ], total
+
+
 class ResultsFileChecker:
     """The checks of one results file that need no database: ``validate_result_row`` plus
-    "no ID twice in a file". Use one instance per file, rows in file order."""
+    "no ID twice in a file". Use one instance per file, rows in file order; ``check`` records
+    each well-formed ID Number in ``ids`` and ``duplicate_errors(checker.ids)`` names the
+    repeats once the whole file has been checked."""
 
     def __init__(self) -> None:
         self.ids = DuplicateIds()
@@ -893,9 +1000,7 @@ class ResultsFileChecker:
         parsed, problems = validate_result_row(row, exam)
         raw_id = row.get("id_number", "").strip()
         if _ID_NUMBER.fullmatch(raw_id):
-            duplicate = self.ids.check(line, raw_id)
-            if duplicate is not None:
-                problems.append(duplicate)
+            self.ids.add_one(line, raw_id)
         if problems:
             return None, _report_errors(line, problems)
         return parsed, []
@@ -1189,8 +1294,9 @@ class SessionConsistency:
 
 class EntriesFileChecker:
     """The checks of one entries file that need no database: ``validate_entry_row``, "no ID
-    twice in a file" and ``SessionConsistency``. One instance per file, rows in file order;
-    ``sessions`` then maps each session_id to its ``SessionSpec``."""
+    twice in a file" (``duplicate_errors(checker.ids)`` once the file is read, as for results)
+    and ``SessionConsistency``. One instance per file, rows in file order; ``sessions`` then
+    maps each session_id to its ``SessionSpec``."""
 
     def __init__(self) -> None:
         self.ids = DuplicateIds()
@@ -1205,9 +1311,7 @@ class EntriesFileChecker:
         parsed, problems = validate_entry_row(row)
         raw_id = row.get("id_number", "").strip()
         if _ID_NUMBER.fullmatch(raw_id):
-            duplicate = self.ids.check(line, raw_id)
-            if duplicate is not None:
-                problems.append(duplicate)
+            self.ids.add_one(line, raw_id)
         if parsed is not None:
             problems.extend(self.consistency.check(line, parsed))
         if problems:

@@ -21,11 +21,13 @@ the same values and the marker comes last.
 
 from __future__ import annotations
 
+import heapq
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from operator import getitem, itemgetter
+from itertools import islice, repeat
+from operator import itemgetter
 from typing import Any, Protocol
 
 from exam_results import notifications
@@ -44,6 +46,7 @@ from exam_results.csvfiles import (
     ReportError,
     ResultsFileChecker,
     RowReader,
+    duplicate_errors,
     iter_text_lines,
     read_rows,
     validate_entry_row,
@@ -68,6 +71,9 @@ __all__ = [
 ]
 
 MAX_REPORTED_ERRORS = 10_000
+
+CHECK_ROWS = 10 * BATCH_GET_KEYS
+"""Rows checked together in the results validation pass (their entries read 100 a call)."""
 """A report lists at most this many errors, then one line saying how many more there are."""
 
 WRITE_CHUNK_ROWS = 1000
@@ -95,6 +101,10 @@ class NotifyQueueMissing(Exception):
 # Shared plumbing
 
 
+def _line_of(error: ReportError) -> int:
+    return error.line or 0
+
+
 class _Errors:
     """The report's errors: every error counted, the first ``MAX_REPORTED_ERRORS`` listed."""
 
@@ -107,6 +117,16 @@ class _Errors:
             self.count += 1
             if len(self.listed) < MAX_REPORTED_ERRORS:
                 self.listed.append(error)
+
+    def add_repeats(self, checked: tuple[list[ReportError], int]) -> None:
+        """Add the repeated-ID errors of a whole file (``duplicate_errors``), found after the
+        others: merged in by line (after a line's other errors), the first listed still the
+        first ``MAX_REPORTED_ERRORS`` of the file."""
+        errors, total = checked
+        if total:
+            merged = heapq.merge(self.listed, errors, key=_line_of)
+            self.listed = list(islice(merged, MAX_REPORTED_ERRORS))
+            self.count += total
 
     def for_report(self) -> list[ReportError]:
         if self.count <= len(self.listed):
@@ -208,16 +228,20 @@ class FastResultCheck:
             skills = tuple(s for s in SKILLS_ALL if s in exam.skills)
             absent = tuple(s for s in SKILLS_ALL if s not in exam.skills)
             scores = {str(v): v for v in range(SKILL_MIN, exam.scale_max + 1)}
+            n = len(skills)
             plan = _Plan(
                 skills=skills,
-                absent=absent,
                 scores=scores,
                 bands=bands,
-                picks=itemgetter(*(RESULT_COLUMNS.index(s) for s in (*skills, *absent))),  # type: ignore[arg-type]
-                tables=(*(scores for _ in skills), *({"": 0} for _ in absent)),
-                n=len(skills),
-                n2=2 * len(skills),
-                tails={(str(score), grade, cefr): score for score, (grade, cefr) in bands.items()},
+                skill_columns=tuple(RESULT_COLUMNS.index(s) for s in skills),
+                absent=tuple(RESULT_COLUMNS.index(s) for s in absent),
+                # (total of the skill scores, overall_score, grade, cefr_level) of every valid row:
+                # the overall is the total's rounded mean (half up), grade and cefr its band
+                valid=frozenset(
+                    (total, str(mean), *bands[mean])
+                    for total in range(n * SKILL_MIN, n * exam.scale_max + 1)
+                    for mean in ((2 * total + n) // (2 * n),)
+                ),
             )
             self._plans[exam.code] = plan
         return plan
@@ -246,27 +270,46 @@ class FastResultCheck:
     def accepts_in_session(values: tuple[str, ...], plan: _Plan) -> bool:
         """``accepts_values`` once the session_id is known to be well formed (a stored
         session's): ID Number, skills, overall_score, grade and cefr_level."""
-        return FastResultCheck.accepts_batch([values], [plan])
+        return FastResultCheck.accepts_columns([(value,) for value in values], plan)
 
     @staticmethod
     def accepts_batch(rows: list[tuple[str, ...]], plans: list[_Plan]) -> bool:
-        """``accepts_in_session`` for every row (with its session's plan): True only if all pass."""
-        ids = list(map(_SECOND, rows))
+        """``accepts_in_session`` for every row (with its session's plan): True only if all
+        pass. The rows of each exam are turned into columns (``zip``) for ``accepts_columns``."""
+        first = plans[0]
+        if plans.count(first) == len(plans):
+            return FastResultCheck.accepts_columns(list(zip(*rows, strict=True)), first)
+        groups: dict[_Plan, list[tuple[str, ...]]] = {}
+        for values, plan in zip(rows, plans, strict=True):
+            groups.setdefault(plan, []).append(values)
+        return all(
+            FastResultCheck.accepts_columns(list(zip(*group, strict=True)), plan) for plan, group in groups.items()
+        )
+
+    @staticmethod
+    def accepts_columns(columns: Sequence[tuple[str, ...]], plan: _Plan) -> bool:
+        """``accepts_in_session`` for rows of one exam given as columns: ``columns[i]`` holds
+        the rows' values of ``RESULT_COLUMNS[i]``. True only if every row passes.
+
+        Column by column, with no Python code per row (``map`` over C functions): every ID
+        Number [A-Za-z0-9]{6,12} as ``_ID_NUMBER``; each skill the exam lacks empty; each of its
+        skills a canonical score of the exam (a ``KeyError`` if not); then the rounded mean of
+        the skills must be the overall_score, and grade and cefr_level exactly its band (one
+        look-up of (total, overall_score, grade, cefr_level) in the plan's ``valid`` set).
+        """
+        ids = columns[1]
         joined = "".join(ids)
-        # Every ID Number [A-Za-z0-9]{6,12}, as _ID_NUMBER, tested on them all at once.
-        if not (joined.isascii() and joined.isalnum() and min(map(len, ids)) >= 6 and max(map(len, ids)) <= 12):
+        lengths = set(map(len, ids))
+        if not (joined.isascii() and joined.isalnum() and min(lengths) >= 6 and max(lengths) <= 12):
             return False
+        if any(map(any, map(columns.__getitem__, plan.absent))):
+            return False
+        skill_scores = map(map, repeat(plan.scores.__getitem__), map(columns.__getitem__, plan.skill_columns))
+        totals = map(sum, zip(*skill_scores, strict=True))
         try:
-            for values, plan in zip(rows, plans, strict=True):
-                # Each skill a canonical score of the exam and each skill it lacks "" (KeyError
-                # if not); then the rounded mean must be the overall_score, and grade and
-                # cefr_level exactly its band.
-                total = sum(map(getitem, plan.tables, plan.picks(values)))
-                if plan.tails.get(values[2:5]) != (2 * total + plan.n) // plan.n2:  # type: ignore[arg-type]
-                    return False
+            return all(map(plan.valid.__contains__, zip(totals, columns[2], columns[3], columns[4], strict=True)))
         except KeyError:
             return False
-        return True
 
     def parse(self, row: Mapping[str, str], exam: Exam) -> ParsedResult | None:
         """The row parsed as ``validate_result_row`` would, or None when it does not accept it."""
@@ -295,14 +338,11 @@ _SESSION_OF_ENTRY = itemgetter("session_id")
 @dataclass(frozen=True, slots=True, eq=False)  # compared and hashed by identity
 class _Plan:
     skills: tuple[str, ...]
-    absent: tuple[str, ...]
-    scores: dict[str, int]
+    scores: dict[str, int]  # canonical spelling of each valid skill score → the score
     bands: dict[int, tuple[str, str]]
-    picks: itemgetter[tuple[str, ...]]  # a row's values → its skills, then the absent ones
-    tables: tuple[dict[str, int], ...]  # what each of those may be: a score, or "" (absent)
-    n: int  # skills
-    n2: int  # twice that
-    tails: dict[tuple[str, str, str], int]  # (overall_score, grade, cefr_level) → score
+    skill_columns: tuple[int, ...]  # indexes in RESULT_COLUMNS of the exam's skills
+    absent: tuple[int, ...]  # and of the skills it lacks
+    valid: frozenset[tuple[int, str, str, str]]  # (skills' total, overall_score, grade, cefr_level)
 
 
 _ANY_EXAM = EXAMS["C2P"]  # rows of an unknown session: only their ID and session are checked
@@ -328,7 +368,8 @@ class _ResultsPublication:
     # -- pass 1 --
 
     def validate(self, lines: Iterator[str]) -> Report:
-        """Pass 1. Rows come from ``RowReader`` 100 at a time (one BatchGetItem of entries).
+        """Pass 1. Rows come from ``RowReader`` ``CHECK_ROWS`` at a time (their entries in
+        one BatchGetItem per 100).
 
         Speed: a row is first tried, as parsed, by ``FastResultCheck.accepts_values`` (no
         stripping, no dict, its session looked up by the raw session_id); only a row it does
@@ -338,12 +379,13 @@ class _ResultsPublication:
         """
         try:
             reader = RowReader(lines, RESULT_COLUMNS)
-            for batch in reader.batches(BATCH_GET_KEYS):
-                self.rows += len(batch)
-                self._check_chunk(batch, reader)
+            for block_lines, rows in reader.blocks(CHECK_ROWS):
+                self.rows += len(rows)
+                self._check_block(block_lines, rows, reader)
         except FileRejected as exc:  # the rows read before it have been checked
             self.errors.add(exc.errors)
-            return Report.rejected(self.source_key, self.rows, self.errors.for_report())
+        self.errors.add_repeats(duplicate_errors(self.checker.ids, MAX_REPORTED_ERRORS))
+        self.checker.ids.close()
         if self.errors.count:
             return Report.rejected(self.source_key, self.rows, self.errors.for_report())
         return Report.accepted(self.source_key, self.rows, 0)
@@ -358,49 +400,45 @@ class _ResultsPublication:
             if session is not None:
                 self._fast_sessions[session_id] = (session.session_id, self.fast.plan(EXAMS[session.exam_code]))
 
-    def _check_chunk(self, batch: list[tuple[int, list[str] | ReportError]], reader: RowReader) -> None:
-        """Check up to 100 rows: row rules first, then their entries in one BatchGetItem.
+    def _check_block(self, lines: Sequence[int], rows: list[list[str] | ReportError], reader: RowReader) -> None:
+        """Check up to ``CHECK_ROWS`` rows: row rules first, then their entries (BatchGetItem).
 
-        The common batch — every row valid as written and of a known session — is checked as a
-        whole (``FastResultCheck.accepts_batch``, ``DuplicateIds.repeats``, one comparison of
-        the entries' sessions); any other batch row by row in file order (``_check_rows``).
+        The common block — every row valid as written and of a known session — is checked as a
+        whole, column by column (``FastResultCheck.accepts_columns``, ``DuplicateIds.add``, one
+        comparison of the entries' sessions); any other block row by row in file order
+        (``_check_rows``). Repeated IDs are named once the whole file is read (``validate``).
         """
-        if not batch:
+        if not rows:
             return
-        values_of = itemgetter(*reader.positions)  # the RESULT_COLUMNS of a row, in order
-        try:
-            rows = list(map(values_of, map(_SECOND, batch)))
-        except TypeError:  # a ReportError (wrong number of fields) in the batch
-            rows = []
-        knowns: list[Any] = list(map(self._fast_sessions.get, map(_FIRST, rows)))  # (session_id, plan) or None
-        if not rows or None in knowns or not FastResultCheck.accepts_batch(rows, list(map(_SECOND, knowns))):
-            self._check_rows(batch, reader)
+        if set(map(type, rows)) != {list}:  # a ReportError (wrong number of fields) in the block
+            self._check_rows(list(zip(lines, rows, strict=True)), reader)
             return
-        lines = list(map(_FIRST, batch))
-        ids = list(map(str.upper, map(_SECOND, rows)))
-        session_ids = list(map(_FIRST, knowns))
-        repeated = self.checker.ids.repeats(lines, ids)
-        if not repeated:
-            self._match_entries([], lines, ids, session_ids)
+        columns = list(zip(*rows, strict=True))  # the block's columns, in the header's order
+        ordered = list(map(columns.__getitem__, reader.positions))  # in RESULT_COLUMNS order
+        knowns: list[Any] = list(map(self._fast_sessions.get, ordered[0]))  # (session_id, plan) or None
+        if None in knowns:  # a session seen for the first time (or unknown): look it up once
+            self._load_sessions(s for s in set(ordered[0]) if _SESSION_ID.fullmatch(s))
+            knowns = list(map(self._fast_sessions.get, ordered[0]))
+        if None in knowns:
+            accepted = False
+        elif knowns.count(knowns[0]) == len(knowns):  # one session, as files usually come
+            accepted = FastResultCheck.accepts_columns(ordered, knowns[0][1])
+        else:
+            accepted = FastResultCheck.accepts_batch(list(zip(*ordered, strict=True)), list(map(_SECOND, knowns)))
+        if not accepted:
+            self._check_rows(list(zip(lines, rows, strict=True)), reader)
             return
-        # Duplicates: every row is remembered already (in file order, as _check_rows would);
-        # each repeat gets the shared validator's messages and no entry look-up.
-        errors: list[ReportError] = []
-        for index, _ in repeated:
-            line, fields = batch[index]
-            row = reader.row_dict(fields)  # type: ignore[arg-type]  # no ReportError here
-            session = self.sessions[row["session_id"]]
-            assert session is not None
-            errors.extend(self.checker.check(line, row, EXAMS[session.exam_code])[1])
-        keep = sorted(set(range(len(lines))) - {index for index, _ in repeated})
-        self._match_entries(errors, [lines[i] for i in keep], [ids[i] for i in keep], [session_ids[i] for i in keep])
+        joined = "".join(ordered[1])
+        ids = list(ordered[1]) if joined.isupper() or joined.isdigit() else list(map(str.upper, ordered[1]))
+        self.checker.ids.add(lines, ids)
+        self._match_entries([], lines, ids, list(map(_FIRST, knowns)))
 
     def _check_rows(self, batch: list[tuple[int, list[str] | ReportError]], reader: RowReader) -> None:
-        """``_check_chunk`` row by row, for a batch with anything unusual in it."""
+        """``_check_block`` row by row, for a block with anything unusual in it."""
         values_of = itemgetter(*reader.positions)
         fast_sessions = self._fast_sessions
         accepts = FastResultCheck.accepts_in_session
-        first_line = self.checker.ids.first_line
+        seen = self.checker.ids
         loaded = False
         errors: list[ReportError] = []
         # (line, ID Number, session_id) of the rows whose entry must match, as three lists
@@ -415,11 +453,11 @@ class _ResultsPublication:
             known = fast_sessions.get(values[0])
             if known is not None and accepts(values, known[1]):
                 id_number = values[1].upper()
-                if first_line(line, id_number) == line:
-                    lines.append(line)
-                    ids.append(id_number)
-                    session_ids.append(known[0])
-                    continue
+                seen.add_one(line, id_number)
+                lines.append(line)
+                ids.append(id_number)
+                session_ids.append(known[0])
+                continue
             # Any other row: the shared validator on the stripped row, as read_rows gives it.
             row = reader.row_dict(fields)
             if not loaded:  # the sessions of the whole batch in one look-up, as rows need them
@@ -432,11 +470,11 @@ class _ResultsPublication:
             exam = EXAMS[session.exam_code]
             if self.fast.accepts(row, exam):
                 id_number = row["id_number"].upper()
-                if first_line(line, id_number) == line:
-                    lines.append(line)
-                    ids.append(id_number)
-                    session_ids.append(session.session_id)
-                    continue
+                seen.add_one(line, id_number)
+                lines.append(line)
+                ids.append(id_number)
+                session_ids.append(session.session_id)
+                continue
             _, row_errors = self.checker.check(line, row, exam)
             errors.extend(row_errors)
             raw_id = row["id_number"]
@@ -447,7 +485,7 @@ class _ResultsPublication:
         self._match_entries(errors, lines, ids, session_ids)
 
     def _match_entries(
-        self, errors: list[ReportError], lines: list[int], ids: list[str], session_ids: list[str]
+        self, errors: list[ReportError], lines: Sequence[int], ids: list[str], session_ids: list[str]
     ) -> None:
         """Each row's entry must exist and be in the row's session (one BatchGetItem); then the
         batch's errors go to the report, sorted by line."""
@@ -628,8 +666,10 @@ class _EntriesImport:
         except FileRejected as exc:
             self._check_chunk(pending)
             self.errors.add(exc.errors)
-            return Report.rejected(self.source_key, self.rows, self.errors.for_report())
-        self._check_chunk(pending)
+        else:
+            self._check_chunk(pending)
+        self.errors.add_repeats(duplicate_errors(self.checker.ids, MAX_REPORTED_ERRORS))
+        self.checker.ids.close()
         if self.errors.count:
             return Report.rejected(self.source_key, self.rows, self.errors.for_report())
         return Report.accepted(self.source_key, self.rows, 0)
