@@ -870,6 +870,21 @@ def test_duplicate_ids_match_a_dictionary_whatever_the_runs(run_rows: int) -> No
         ids.close()
 
 
+def test_an_id_repeated_across_whole_blocks_of_every_run_is_counted_every_time() -> None:
+    # Runs of 100 rows read back 64 at a time: blocks made of one key, repeats straddling
+    # block and run boundaries.
+    ids = csvfiles.DuplicateIds(run_rows=100)
+    lines = list(range(2, 3002))
+    ids.add(lines[:1000], ["SAME01"] * 1000)
+    ids.add(lines[1000:2000], [f"ID{i:06d}" for i in range(1000)])
+    ids.add(lines[2000:], ["same01"] * 500 + [f"id{i:06d}" for i in range(500)])
+    listed, total = ids.repeats()
+    assert total == 999 + 500 + 500
+    assert listed[:2] == [(3, 2, "SAME01"), (4, 2, "SAME01")]
+    assert listed[-1] == (3001, 1501, "ID000499")
+    assert [line for line, _, _ in listed] == sorted(line for line, _, _ in listed)
+
+
 def test_duplicate_ids_spill_to_a_temporary_file_and_keep_memory_bounded() -> None:
     ids = csvfiles.DuplicateIds(run_rows=1000)
     for start in range(0, 10_000, 500):
@@ -928,3 +943,37 @@ def test_row_reader_row_dict_is_read_rows_row() -> None:
     ((line, fields),) = next(reader.batches())
     assert line == 2 and fields == [" 2 ", "y", " 1"]
     assert reader.row_dict(fields) == {"a": "1", "b": "2"}  # type: ignore[arg-type]
+
+
+def _read_all(lines: Iterable[str], size: int) -> tuple[list[tuple[list[int], list[object]]], str | None]:
+    found: list[tuple[list[int], list[object]]] = []
+    try:
+        reader = csvfiles.RowReader(lines, ("a", "b"))
+        for block_lines, rows in reader.blocks(size):
+            found.append((list(block_lines), list(rows)))
+    except FileRejected as exc:
+        return found, repr(exc.errors)
+    return found, None
+
+
+def test_lines_split_at_commas_read_exactly_as_csv_reader_reads_them() -> None:
+    """Chunks without quotes are split at their commas (``RowReader``'s fast way); the same
+    bytes read through ``csv.reader`` alone must give the same blocks, lines and errors —
+    line ends, blank and ragged rows, quotes appearing part-way, any chunking."""
+    rng = random.Random(7)
+    pieces = ["x", "y z", " ", "", "1", "é", "AB12", '"q"', '"a,b"', '"multi\nline"', '"bad"x']
+    ends = ["\n", "\r\n", "\r"]
+    for _ in range(300):
+        quoted = rng.random() < 0.3
+        rows = [rng.choice(["a,b", "b,a,c", " a , b "])]
+        for _ in range(rng.randint(0, 60)):
+            width = rng.choice([2, 2, 2, 1, 3, 0])
+            choices = pieces if quoted and rng.random() < 0.05 else pieces[:7]
+            rows.append(",".join(rng.choice(choices) for _ in range(width)))
+        text = "".join(row + rng.choice(ends) for row in rows)
+        data = text.encode()
+        size = rng.choice([1, 3, 100])
+        chunk = rng.choice([5, 64, 4096])
+        fast = _read_all(iter_text_lines(chunks(data, chunk)), size)
+        plain = _read_all(iter(list(iter_text_lines(chunks(data, chunk)))), size)  # not TextLines: csv.reader
+        assert fast == plain, text

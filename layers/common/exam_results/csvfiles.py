@@ -47,7 +47,7 @@ from dataclasses import field as dataclass_field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from itertools import chain, islice, repeat
-from operator import add, eq, itemgetter, lshift, or_
+from operator import add, and_, eq, itemgetter, lshift, lt, or_, rshift
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -259,9 +259,27 @@ def iter_text_lines(byte_chunks: Iterable[bytes]) -> Iterator[str]:
 
     Speed: the lines of a chunk are split at once (``str.splitlines`` when the chunk holds no
     other Unicode line break, which is the rule) and handed out by ``itertools.chain``, so
-    ``csv.reader`` pulls each line without running Python code.
+    ``csv.reader`` pulls each line without running Python code. ``RowReader`` takes them a
+    chunk at a time (``TextLines.lists``).
     """
-    return chain.from_iterable(_line_lists(byte_chunks))
+    return TextLines(_line_lists(byte_chunks))
+
+
+class TextLines:
+    """The lines of ``iter_text_lines``: an iterator of lines, or (``lists``, for ``RowReader``)
+    of each chunk's complete lines as one list. Use one or the other."""
+
+    __slots__ = ("_lines", "lists")
+
+    def __init__(self, lists: Iterator[list[str]]) -> None:
+        self.lists = lists
+        self._lines = chain.from_iterable(lists)
+
+    def __iter__(self) -> Iterator[str]:
+        return self._lines  # csv.reader then pulls from the chain itself, in C
+
+    def __next__(self) -> str:
+        return next(self._lines)
 
 
 _OTHER_LINE_BREAKS = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
@@ -418,11 +436,23 @@ class RowReader:
         required_columns: Sequence[str],
         optional_columns: Sequence[str] = (),
     ) -> None:
-        reader = csv.reader(lines, strict=True)
-        try:
-            header_fields = next(reader, None)
-        except csv.Error as exc:
-            raise _not_csv(exc, 1) from None
+        self._lists: Iterator[list[str]] | None = None  # split mode: the chunks' lines still to read
+        self._first: list[str] = []  # split mode: the first chunk's lines after the header
+        self._offset = 0  # csv mode: lines read before the csv reader started
+        reader = None
+        header_fields: list[str] | None
+        lists = lines.lists if isinstance(lines, TextLines) else None
+        first = next(lists, None) if lists is not None else None
+        if lists is not None and (first is None or _quote_free(first[:1])):
+            self._lists, self._first = lists, (first or [])[1:]
+            header_fields = None if first is None else _split_line(first[0])
+        else:
+            source = chain.from_iterable(chain([first], lists)) if lists is not None and first else lines
+            reader = csv.reader(source, strict=True)
+            try:
+                header_fields = next(reader, None)
+            except csv.Error as exc:
+                raise _not_csv(exc, 1) from None
         if header_fields is None:
             raise FileRejected("The file is empty: it has no header row and no data rows.")
         header = [name.strip() for name in header_fields]
@@ -466,6 +496,7 @@ class RowReader:
         self.width = len(header_fields)
         self._found = found
         self._reader = reader
+        self._failure_line = 0
 
     def row_dict(self, fields: Sequence[str]) -> dict[str, str]:
         """A row of ``batches`` as ``read_rows`` gives it: column name → value, stripped."""
@@ -484,40 +515,13 @@ class RowReader:
 
         Blank rows are skipped, lines counted, and ``FileRejected`` raised exactly as in
         ``read_rows``; when reading fails, the rows read before are yielded first. Call once.
-
-        Speed: ``csv.reader`` fills a list ``size`` rows at a time (no Python code per row).
-        When those rows took as many lines as rows, row *i* is on line ``start + i``; otherwise
-        (a quoted value spanning lines) each row's lines are its line ends plus one — exact
-        for lines that end with their line end, as ``iter_text_lines`` gives them.
         """
-        reader = self._reader
         width = self.width
-        previous = reader.line_num  # the last line read
         handed = 0
         pending_lines: Sequence[int] = ()
         pending: list[list[str] | ReportError] = []
-        while True:
-            rows: list[list[str]] = []
-            failure: Exception | None = None
-            try:
-                rows.extend(islice(reader, size))  # rows read before an exception stay in rows
-            except csv.Error as exc:
-                failure = exc
-            except Exception as exc:  # from the lines (not UTF-8, S3, ...): after the rows read so far
-                failure = exc
-            end = reader.line_num
-            lines: Sequence[int]
-            if failure is None and end - previous == len(rows):
-                lines = range(previous + 1, end + 1)
-                previous = end
-            else:
-                starts = []
-                for fields in rows:
-                    starts.append(previous + 1)
-                    previous += 1 + sum(f.count("\n") + f.count("\r") - f.count("\r\n") for f in fields)
-                lines = starts
-                if failure is None:
-                    previous = end
+        failure: Exception | None = None
+        for lines, rows, failure in self._raw_batches(size):
             items: list[list[str] | ReportError]
             if set(map(len, rows)) == {width} and all(map(str.strip, map(_FIRST, rows))):  # no odd or blank row
                 items = rows  # type: ignore[assignment]
@@ -539,21 +543,109 @@ class RowReader:
                 pending.extend(items)
             else:
                 pending_lines, pending = lines, items
+            if len(pending) == size:  # the rule: a whole block read at once
+                handed += size
+                yield pending_lines, pending
+                pending_lines, pending = (), []
             while len(pending) >= size:
                 handed += size
                 yield pending_lines[:size], pending[:size]
                 pending_lines, pending = pending_lines[size:], pending[size:]
-            if failure is not None or len(rows) < size:
+            if failure is not None:
                 break
         if pending:
             handed += len(pending)
             yield pending_lines, pending
         if isinstance(failure, csv.Error):
-            raise _not_csv(failure, previous + 1)
+            raise _not_csv(failure, self._failure_line)
         if failure is not None:
             raise failure
         if handed == 0:
             raise FileRejected("The file has no data rows: it holds only the header row.")
+
+    def _raw_batches(self, size: int) -> Iterator[tuple[Sequence[int], list[list[str]], Exception | None]]:
+        """``(lines, rows, failure)``: rows as read — each a list of fields, starting on
+        ``lines[i]`` — at most ``size`` at a time; ``failure`` the exception that ended reading
+        (its rows first), else None.
+
+        Two ways of reading, with the same rows: a chunk of lines without a double quote (the
+        rule for these files) is split at its commas (``str.split``: a CSV line without quotes
+        is exactly that), about 3 times faster than ``csv.reader``; from the first chunk with a
+        quote (or a line longer than ``csv.field_size_limit``) to the end of the file, the lines
+        go to ``csv.reader``. Chunks end at line ends and, without quotes, a line is a row, so
+        the switch happens between two rows.
+        """
+        previous = 1  # the last line read: the header's
+        if self._reader is None:
+            lists = self._lists
+            assert lists is not None
+            current: list[str] | None = self._first
+            held: list[list[str]] = []  # rows split but not handed over yet (fewer than size)
+            failure: Exception | None = None
+            while current is not None:
+                if current and not _quote_free(current):
+                    self._reader = csv.reader(chain.from_iterable(chain([current], lists)), strict=True)
+                    break
+                at = 0
+                while at < len(current):  # a block's worth of lines at a time: few rows held
+                    texts = current[at : at + size - len(held)]
+                    at += len(texts)
+                    held += map(str.split, map(str.rstrip, texts, repeat("\r\n")), repeat(","))
+                    if len(held) == size:
+                        yield range(previous + 1, previous + 1 + size), held, None
+                        previous += size
+                        held = []
+                try:
+                    current = next(lists, None)
+                except Exception as exc:  # from the lines (not UTF-8, S3, ...)
+                    failure = exc
+                    break
+            if held or failure is not None:
+                yield range(previous + 1, previous + 1 + len(held)), held, failure
+                previous += len(held)
+            if self._reader is None:
+                return
+            self._offset = previous
+        reader = self._reader
+        offset = self._offset
+        previous = offset + reader.line_num
+        while True:
+            read: list[list[str]] = []
+            failure = None
+            try:
+                read.extend(islice(reader, size))  # rows read before an exception stay in the list
+            except csv.Error as exc:
+                failure = exc
+            except Exception as exc:  # from the lines (not UTF-8, S3, ...): after the rows read so far
+                failure = exc
+            end = offset + reader.line_num
+            lines: Sequence[int]
+            if failure is None and end - previous == len(read):
+                lines = range(previous + 1, end + 1)
+                previous = end
+            else:  # each row's lines are its line ends plus one (lines keep their line ends)
+                starts = []
+                for fields in read:
+                    starts.append(previous + 1)
+                    previous += 1 + sum(f.count("\n") + f.count("\r") - f.count("\r\n") for f in fields)
+                lines = starts
+                if failure is None:
+                    previous = end
+            self._failure_line = previous + 1
+            yield lines, read, failure
+            if failure is not None or len(read) < size:
+                return
+
+
+def _quote_free(lines: list[str]) -> bool:
+    """No double quote in ``lines`` and no line longer than a field may be (``csv.reader``'s
+    limit): then each line is exactly its comma-separated fields."""
+    return '"' not in "".join(lines) and max(map(len, lines), default=0) <= csv.field_size_limit()
+
+
+def _split_line(line: str) -> list[str]:
+    """A line without quotes as ``csv.reader`` reads it."""
+    return line.rstrip("\r\n").split(",") if line.rstrip("\r\n") else []
 
 
 # --------------------------------------------------------------------------------------------
@@ -819,18 +911,19 @@ class DuplicateIds:
     How: an ID Number (1 to 12 ASCII letters and digits; callers check the format first) read
     in base 36 and shifted by the count of shorter IDs is a key below 2**63 that no other ID
     shares (an encoding, not a hash). Keys and lines are kept in two arrays (12 bytes a row)
-    of at most ``run_rows`` rows; full arrays are sorted by key — a stable sort, so equal keys
-    stay in line order — and spilled as a *run* to an anonymous temporary file (``/tmp`` on
-    Lambda: 12 MB for a million rows). ``repeats`` merges the runs and the arrays a block at a
-    time: equal keys end up side by side. Memory: ``run_rows`` rows, plus a read buffer per
-    run of ``run_rows // runs`` rows — the same for 10,000 rows as for 10 million.
+    of at most ``run_rows`` rows; full arrays are sorted by key, then line (as one integer,
+    ``key << 32 | line``; nothing to do when the IDs came in increasing order) and spilled as a
+    *run* to an anonymous temporary file (``/tmp`` on Lambda: 12 MB for a million rows).
+    ``repeats`` merges the runs and the arrays a block at a time: equal keys end up side by
+    side, the first occurrence first. Memory: ``run_rows`` rows, plus a read buffer per run of
+    ``run_rows // runs`` rows (at least 64) — flat up to millions of rows.
 
     Speed: ``add``, the sorts and the merge run no Python code per row (``map`` over C
     functions, C-level sorts, ``bisect``); only a file that does hold a repeat is walked row by
     row, to name them. Line numbers below 2**32.
     """
 
-    RUN_ROWS = 1 << 15
+    RUN_ROWS = 1 << 13
 
     def __init__(self, run_rows: int = RUN_ROWS) -> None:
         self._run_rows = run_rows
@@ -842,13 +935,14 @@ class DuplicateIds:
         self.count = 0
         """Rows recorded so far."""
 
-    def add(self, lines: Sequence[int], id_numbers: Sequence[str]) -> None:
+    def add(self, lines: Sequence[int], id_numbers: Sequence[str], lengths: set[int] | None = None) -> None:
         """Record rows: ``id_numbers[i]`` is on ``lines[i]``, lines increasing. Every ID must be
-        1 to 12 ASCII letters and digits — checked by the caller (``add_one`` checks)."""
+        1 to 12 ASCII letters and digits — checked by the caller (``add_one`` checks).
+        ``lengths``: the set of the IDs' lengths, when the caller has it already."""
         n = len(lines)
         if n != len(id_numbers):
             raise ValueError("one line per ID Number")
-        lengths = set(map(len, id_numbers))
+        lengths = set(map(len, id_numbers)) if lengths is None else set(lengths)
         if len(lengths) == 1:  # IDs of one length (the rule): one offset for all
             self._keys.extend(map(add, map(int, id_numbers, repeat(36)), repeat(_ID_KEY_OFFSET[lengths.pop()])))
         else:
@@ -867,11 +961,13 @@ class DuplicateIds:
             self.add((line,), (id_number,))
 
     def _sorted(self) -> tuple[array[int], array[int]]:
-        """The arrays in memory sorted by key (line order kept among equal keys), emptied."""
+        """The arrays in memory sorted by key, then line; emptied."""
         keys, lines = self._keys, self._lines
         self._keys, self._lines = array("Q"), array("I")
-        order = sorted(range(len(keys)), key=keys.__getitem__)
-        return array("Q", map(keys.__getitem__, order)), array("I", map(lines.__getitem__, order))
+        if all(map(lt, keys, islice(keys, 1, None))):  # IDs in increasing order (files often are)
+            return keys, lines
+        rows = sorted(map(or_, map(lshift, keys, repeat(_LINE_BITS)), lines))  # by key, then line
+        return array("Q", map(rshift, rows, repeat(_LINE_BITS))), array("I", map(and_, rows, repeat(_LINE_MASK)))
 
     def _spill(self) -> None:
         if self._file is None:
@@ -898,43 +994,51 @@ class DuplicateIds:
         """Every row recorded, in order, in sorted lists of keys (or of ``key << 32 | line``
         when ``with_lines``); rows with the same ID are always in the same list.
 
-        A k-way merge done a block at a time in C: each step takes, from every run, the rows up
-        to the smallest last key among the runs' current blocks (nothing at or below it can
-        come later) and sorts them (``list.sort`` merges the sorted pieces it is given)."""
+        A k-way merge done a block at a time in C: each step takes, from every run and from the
+        rows in memory, the rows whose key is below the smallest last key among the current
+        blocks of the runs that have more to come (a later block may still hold that key), and
+        sorts them (``list.sort`` merges the sorted pieces it is given)."""
         if self._keys:
-            keys, lines = self._sorted()
-            self._keys, self._lines = keys, lines  # kept sorted: repeats() may be called again
+            self._keys, self._lines = self._sorted()  # kept sorted: repeats() may be called again
         shift = _LINE_BITS if with_lines else 0
-        rest = (
-            self._keys.tolist()
-            if not with_lines
-            else list(map(or_, map(lshift, self._keys, repeat(_LINE_BITS)), self._lines))
-        )
+        if with_lines:
+            rest = list(map(or_, map(lshift, self._keys, repeat(_LINE_BITS)), self._lines))
+        else:
+            rest = self._keys.tolist()
         if not self._runs:
             yield rest
             return
         self._file.flush()
-        block = max(1024, self._run_rows // len(self._runs))
-        readers = (self._read_run(offset, rows, block, with_lines) for offset, rows in self._runs)
-        sources = [(reader, next(reader)) for reader in readers]
+        block = max(64, self._run_rows // len(self._runs))
+        sources: list[tuple[Iterator[list[int]], list[int], list[int]]] = []  # (blocks, current, [blocks left])
+        for offset, rows in self._runs:
+            blocks = self._read_run(offset, rows, block, with_lines)
+            sources.append((blocks, next(blocks), [-(-rows // block) - 1]))
         at = 0  # rest[at:] not taken yet
         while sources:
-            bound = (min(current[-1] for _, current in sources) >> shift) + 1 << shift
+            pending = [source for source in sources if source[2][0]]
+            bound_key = min(current[-1] >> shift for _, current, _ in pending) if pending else None
+            bound = None if bound_key is None else bound_key << shift
             taken: list[int] = []
             following = []
-            for reader, current in sources:
-                cut = bisect_left(current, bound)
+            for blocks, current, left in sources:
+                cut = len(current) if bound is None else bisect_left(current, bound)
                 taken += current[:cut]
                 if cut < len(current):
-                    following.append((reader, current[cut:]))
-                else:
-                    more = next(reader, None)
-                    if more is not None:
-                        following.append((reader, more))
-            cut = bisect_left(rest, bound, at)
+                    following.append((blocks, current[cut:], left))
+                elif left[0]:
+                    left[0] -= 1
+                    following.append((blocks, next(blocks), left))
+            cut = len(rest) if bound is None else bisect_left(rest, bound, at)
             taken += rest[at:cut]
             at = cut
             sources = following
+            if not taken:  # a run's whole block holds one key: read on until the key changes
+                for blocks, current, left in sources:
+                    if left[0] and current[-1] >> shift == bound_key:
+                        left[0] -= 1
+                        current += next(blocks)
+                continue
             taken.sort()
             yield taken
         if at < len(rest):

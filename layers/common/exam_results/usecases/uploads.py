@@ -74,6 +74,8 @@ MAX_REPORTED_ERRORS = 10_000
 
 CHECK_ROWS = 10 * BATCH_GET_KEYS
 """Rows checked together in the results validation pass (their entries read 100 a call)."""
+
+_IN_ORDER = tuple(range(len(RESULT_COLUMNS)))  # positions of RESULT_COLUMNS in rows that hold just them
 """A report lists at most this many errors, then one line saying how many more there are."""
 
 WRITE_CHUNK_ROWS = 1000
@@ -273,34 +275,53 @@ class FastResultCheck:
         return FastResultCheck.accepts_columns([(value,) for value in values], plan)
 
     @staticmethod
-    def accepts_batch(rows: list[tuple[str, ...]], plans: list[_Plan]) -> bool:
+    def accepts_batch(
+        rows: Sequence[Sequence[str]],
+        plans: list[_Plan],
+        positions: Sequence[int] = _IN_ORDER,
+        *,
+        ids_checked: bool = False,
+    ) -> bool:
         """``accepts_in_session`` for every row (with its session's plan): True only if all
-        pass. The rows of each exam are turned into columns (``zip``) for ``accepts_columns``."""
+        pass. ``rows[i][positions[j]]`` is row i's value of ``RESULT_COLUMNS[j]`` (by default
+        rows hold those values in that order). Rows are grouped by exam and each group turned
+        into columns (``zip``) for ``accepts_columns``."""
         first = plans[0]
         if plans.count(first) == len(plans):
-            return FastResultCheck.accepts_columns(list(zip(*rows, strict=True)), first)
-        groups: dict[_Plan, list[tuple[str, ...]]] = {}
-        for values, plan in zip(rows, plans, strict=True):
-            groups.setdefault(plan, []).append(values)
-        return all(
-            FastResultCheck.accepts_columns(list(zip(*group, strict=True)), plan) for plan, group in groups.items()
-        )
+            groups: dict[_Plan, Sequence[Sequence[str]]] = {first: rows}
+        else:
+            grouped: dict[_Plan, list[Sequence[str]]] = {plan: [] for plan in plans}
+            any(map(list.append, map(grouped.__getitem__, plans), rows))  # each row to its exam's list, in C
+            groups = grouped  # type: ignore[assignment]
+        for plan, group in groups.items():
+            columns = list(zip(*group, strict=True))
+            ordered = list(map(columns.__getitem__, positions))
+            if not FastResultCheck.accepts_columns(ordered, plan, ids_checked=ids_checked):
+                return False
+        return True
 
     @staticmethod
-    def accepts_columns(columns: Sequence[tuple[str, ...]], plan: _Plan) -> bool:
+    def id_lengths(ids: Sequence[str]) -> set[int] | None:
+        """The lengths of ``ids`` if every one is a well-formed ID Number ([A-Za-z0-9]{6,12},
+        as ``_ID_NUMBER``), else None: tested on them all at once."""
+        joined = "".join(ids)
+        lengths = set(map(len, ids))
+        if joined.isascii() and joined.isalnum() and min(lengths, default=0) >= 6 and max(lengths) <= 12:
+            return lengths
+        return None
+
+    @staticmethod
+    def accepts_columns(columns: Sequence[tuple[str, ...]], plan: _Plan, *, ids_checked: bool = False) -> bool:
         """``accepts_in_session`` for rows of one exam given as columns: ``columns[i]`` holds
         the rows' values of ``RESULT_COLUMNS[i]``. True only if every row passes.
 
         Column by column, with no Python code per row (``map`` over C functions): every ID
-        Number [A-Za-z0-9]{6,12} as ``_ID_NUMBER``; each skill the exam lacks empty; each of its
+        Number well formed (``id_lengths``; skipped when ``ids_checked``); each skill the exam lacks empty; each of its
         skills a canonical score of the exam (a ``KeyError`` if not); then the rounded mean of
         the skills must be the overall_score, and grade and cefr_level exactly its band (one
         look-up of (total, overall_score, grade, cefr_level) in the plan's ``valid`` set).
         """
-        ids = columns[1]
-        joined = "".join(ids)
-        lengths = set(map(len, ids))
-        if not (joined.isascii() and joined.isalnum() and min(lengths) >= 6 and max(lengths) <= 12):
+        if not ids_checked and FastResultCheck.id_lengths(columns[1]) is None:
             return False
         if any(map(any, map(columns.__getitem__, plan.absent))):
             return False
@@ -419,19 +440,24 @@ class _ResultsPublication:
         if None in knowns:  # a session seen for the first time (or unknown): look it up once
             self._load_sessions(s for s in set(ordered[0]) if _SESSION_ID.fullmatch(s))
             knowns = list(map(self._fast_sessions.get, ordered[0]))
-        if None in knowns:
+        lengths = FastResultCheck.id_lengths(ordered[1])
+        if None in knowns or lengths is None:
             accepted = False
         elif knowns.count(knowns[0]) == len(knowns):  # one session, as files usually come
-            accepted = FastResultCheck.accepts_columns(ordered, knowns[0][1])
+            accepted = FastResultCheck.accepts_columns(ordered, knowns[0][1], ids_checked=True)
         else:
-            accepted = FastResultCheck.accepts_batch(list(zip(*ordered, strict=True)), list(map(_SECOND, knowns)))
+            plans = list(map(_SECOND, knowns))
+            accepted = FastResultCheck.accepts_batch(rows, plans, reader.positions, ids_checked=True)  # type: ignore[arg-type]
         if not accepted:
             self._check_rows(list(zip(lines, rows, strict=True)), reader)
             return
         joined = "".join(ordered[1])
         ids = list(ordered[1]) if joined.isupper() or joined.isdigit() else list(map(str.upper, ordered[1]))
-        self.checker.ids.add(lines, ids)
-        self._match_entries([], lines, ids, list(map(_FIRST, knowns)))
+        self.checker.ids.add(lines, ids, lengths)
+        if knowns.count(knowns[0]) == len(knowns):
+            self._match_entries([], lines, ids, knowns[0][0])
+        else:
+            self._match_entries([], lines, ids, list(map(_FIRST, knowns)))
 
     def _check_rows(self, batch: list[tuple[int, list[str] | ReportError]], reader: RowReader) -> None:
         """``_check_block`` row by row, for a block with anything unusual in it."""
@@ -485,15 +511,21 @@ class _ResultsPublication:
         self._match_entries(errors, lines, ids, session_ids)
 
     def _match_entries(
-        self, errors: list[ReportError], lines: Sequence[int], ids: list[str], session_ids: list[str]
+        self, errors: list[ReportError], lines: Sequence[int], ids: list[str], session_ids: list[str] | str
     ) -> None:
-        """Each row's entry must exist and be in the row's session (one BatchGetItem); then the
-        batch's errors go to the report, sorted by line."""
-        entries = self.uploads.entry_fields(set(ids), ("session_id",))
-        try:  # the common case, all entries there and in their sessions, without a Python loop
-            matched = list(map(_SESSION_OF_ENTRY, map(entries.__getitem__, ids))) == session_ids
-        except KeyError:
-            matched = False
+        """Each row's entry must exist and be in the row's session (``session_ids``: one per
+        row, or one for them all) — one BatchGetItem per 100 IDs; then the block's errors go to
+        the report, sorted by line."""
+        distinct = set(ids)
+        entries = self.uploads.entry_fields(distinct, ("session_id",))
+        if isinstance(session_ids, str):  # one session: every ID found, and all entries in it
+            matched = len(entries) == len(distinct) and set(map(_SESSION_OF_ENTRY, entries.values())) <= {session_ids}
+            session_ids = [session_ids] * len(ids)
+        else:  # the common case, all entries there and in their sessions, without a Python loop
+            try:
+                matched = list(map(_SESSION_OF_ENTRY, map(entries.__getitem__, ids))) == session_ids
+            except KeyError:
+                matched = False
         if not matched:
             for line, id_number, session_id in zip(lines, ids, session_ids, strict=True):
                 entry = entries.get(id_number)
