@@ -315,14 +315,18 @@ the validation (it makes more Python objects) than on raw parsing.
 |---|---:|---:|---:|---:|
 {rows_table}
 
-{verdict} How: rows are read {CHECK_ROWS:,} at a time (`csvfiles.RowReader.blocks`: `csv.reader`
-fills a list, no Python code per row) and a block is checked as columns (`zip(*rows)`):
-`FastResultCheck.accepts_columns` looks every skill up in a table of its canonical spellings,
-sums them and checks (total, overall_score, grade, cefr_level) in one set look-up, all with
-`map` over C functions — never more lenient than the shared validator (tested on random and
-mutated rows and blocks), which words the report for any block it does not accept. The ID
-Numbers go to `DuplicateIds` as base-36 keys in an array, the entries are compared with one
-look-up per 100 rows. Interleaved exams cost more: the block is split by exam first.
+{verdict} How: rows are read {CHECK_ROWS:,} at a time (`csvfiles.RowReader.blocks`); a
+256 KiB chunk without a double quote — the rule — is split at its commas (`str.split`, the
+same rows as `csv.reader`, checked by a differential test), others go through `csv.reader`. A
+block is checked as columns (`zip(*rows)`): `FastResultCheck.accepts_columns` looks every
+skill up in a table of its canonical spellings, sums them and checks (total, overall_score,
+grade, cefr_level) in one set look-up, all with `map` over C functions — never more lenient
+than the shared validator (tested on random and mutated rows and blocks), which words the
+report for any block it does not accept. A block of several sessions is first sorted by
+session (`sorted` in C, each row carrying its line) so that each exam is a slice of every
+column; that sort and the ID keys arriving out of order are what the interleaved file costs
+more. The ID Numbers go to `DuplicateIds` as base-36 keys in an array, the entries are
+compared with one look-up per 100 rows.
 
 **Memory.** `tracemalloc` peak of the same pass, the file produced {READ_CHUNK_BYTES // 1024} KiB at a time as
 the handler reads it from S3:

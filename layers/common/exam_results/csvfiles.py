@@ -903,7 +903,7 @@ def duplicate_problem(id_number: str, first_line: int) -> FieldProblem:
 class DuplicateIds:
     """ "No ID twice in a file" with memory that does not grow with the file.
 
-    Rows are recorded as they are read (``add``: a block of rows; ``add_one``: a row); once
+    Rows are recorded as they are checked (``add``: a block of rows; ``add_one``: a row); once
     the file has been read, ``repeats`` names every row whose ID Number came before
     (case-insensitively), with the line of its first occurrence. Exact: never a false
     duplicate, never a missed one.
@@ -936,7 +936,7 @@ class DuplicateIds:
         """Rows recorded so far."""
 
     def add(self, lines: Sequence[int], id_numbers: Sequence[str], lengths: set[int] | None = None) -> None:
-        """Record rows: ``id_numbers[i]`` is on ``lines[i]``, lines increasing. Every ID must be
+        """Record rows: ``id_numbers[i]`` is on ``lines[i]`` (in any order). Every ID must be
         1 to 12 ASCII letters and digits — checked by the caller (``add_one`` checks).
         ``lengths``: the set of the IDs' lengths, when the caller has it already."""
         n = len(lines)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import heapq
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -427,37 +428,50 @@ class _ResultsPublication:
         The common block — every row valid as written and of a known session — is checked as a
         whole, column by column (``FastResultCheck.accepts_columns``, ``DuplicateIds.add``, one
         comparison of the entries' sessions); any other block row by row in file order
-        (``_check_rows``). Repeated IDs are named once the whole file is read (``validate``).
+        (``_check_rows``). A block holding several sessions is first sorted by session (each
+        row carrying its line), so that each session's rows are one slice of every column.
+        Repeated IDs are named once the whole file is read (``validate``).
         """
         if not rows:
             return
         if set(map(type, rows)) != {list}:  # a ReportError (wrong number of fields) in the block
             self._check_rows(list(zip(lines, rows, strict=True)), reader)
             return
-        columns = list(zip(*rows, strict=True))  # the block's columns, in the header's order
-        ordered = list(map(columns.__getitem__, reader.positions))  # in RESULT_COLUMNS order
-        knowns: list[Any] = list(map(self._fast_sessions.get, ordered[0]))  # (session_id, plan) or None
-        if None in knowns:  # a session seen for the first time (or unknown): look it up once
-            self._load_sessions(s for s in set(ordered[0]) if _SESSION_ID.fullmatch(s))
-            knowns = list(map(self._fast_sessions.get, ordered[0]))
-        lengths = FastResultCheck.id_lengths(ordered[1])
-        if None in knowns or lengths is None:
-            accepted = False
-        elif knowns.count(knowns[0]) == len(knowns):  # one session, as files usually come
-            accepted = FastResultCheck.accepts_columns(ordered, knowns[0][1], ids_checked=True)
+        session_of = itemgetter(reader.positions[0])
+        session_ids = sorted(set(map(session_of, rows)))  # type: ignore[arg-type]
+        if len(session_ids) == 1:
+            columns = list(zip(*rows, strict=True))  # the block's columns, in the header's order
+            row_lines: Sequence[int] = lines
         else:
-            plans = list(map(_SECOND, knowns))
-            accepted = FastResultCheck.accepts_batch(rows, plans, reader.positions, ids_checked=True)  # type: ignore[arg-type]
+            any(map(list.append, rows, lines))  # type: ignore[arg-type]  # each row carries its line
+            columns = list(zip(*sorted(rows, key=session_of), strict=True))  # type: ignore[arg-type]
+            row_lines = columns.pop()
+            any(map(list.pop, rows))  # type: ignore[arg-type]  # rows as they were
+        ordered = list(map(columns.__getitem__, reader.positions))  # in RESULT_COLUMNS order
+        knowns: list[Any] = list(map(self._fast_sessions.get, session_ids))  # (session_id, plan) or None
+        if None in knowns:  # a session seen for the first time (or unknown): look it up once
+            self._load_sessions(s for s in session_ids if _SESSION_ID.fullmatch(s))
+            knowns = list(map(self._fast_sessions.get, session_ids))
+        lengths = FastResultCheck.id_lengths(ordered[1])
+        accepted = None not in knowns and lengths is not None
+        start = 0
+        for session_id, known in zip(session_ids, knowns, strict=True):
+            if not accepted:
+                break
+            end = bisect_right(ordered[0], session_id, start) if len(knowns) > 1 else len(row_lines)
+            part = ordered if len(knowns) == 1 else [column[start:end] for column in ordered]
+            accepted = FastResultCheck.accepts_columns(part, known[1], ids_checked=True)
+            start = end
         if not accepted:
             self._check_rows(list(zip(lines, rows, strict=True)), reader)
             return
         joined = "".join(ordered[1])
         ids = list(ordered[1]) if joined.isupper() or joined.isdigit() else list(map(str.upper, ordered[1]))
-        self.checker.ids.add(lines, ids, lengths)
-        if knowns.count(knowns[0]) == len(knowns):
-            self._match_entries([], lines, ids, knowns[0][0])
+        self.checker.ids.add(row_lines, ids, lengths)
+        if len(knowns) == 1:
+            self._match_entries([], row_lines, ids, knowns[0][0])
         else:
-            self._match_entries([], lines, ids, list(map(_FIRST, knowns)))
+            self._match_entries([], row_lines, ids, list(ordered[0]))
 
     def _check_rows(self, batch: list[tuple[int, list[str] | ReportError]], reader: RowReader) -> None:
         """``_check_block`` row by row, for a block with anything unusual in it."""
