@@ -1,5 +1,5 @@
 """Confirmation of Entry: a 10,000-candidate entries file with blank secrets through the real
-import (``usecases.uploads.import_entries``) on the template's stack in moto.
+import (``usecases.entries_import.import_entries``) on the template's stack in moto.
 
 Two shapes of the same 10,000 rows:
 
@@ -73,7 +73,7 @@ def run(rows: int, centres: int, sessions: int, *, trace: bool) -> dict[str, flo
     with mock_aws():
         from exam_results.repositories.aws import reset_clients
         from exam_results.repositories.pepper import get_pepper
-        from exam_results.usecases import uploads
+        from exam_results.usecases import entries_import as uploads
         from exam_results.wiring import deps
 
         reset_clients()

@@ -51,12 +51,12 @@ from exam_results.catalogue import EXAMS, SKILL_MIN, SKILLS_ALL, grade_for  # no
 from exam_results.csvfiles import (  # noqa: E402
     RESULT_COLUMNS,
     DuplicateIds,
-    default_results_available_by,
     iter_text_lines,
 )
+from exam_results.entry_rows import default_results_available_by  # noqa: E402
 from exam_results.models import ExamSession  # noqa: E402
 from exam_results.repositories.uploads import READ_CHUNK_BYTES  # noqa: E402
-from exam_results.usecases.uploads import CHECK_ROWS, _ResultsPublication  # noqa: E402
+from exam_results.usecases.results_publication import CHECK_ROWS, _ResultsPublication  # noqa: E402
 
 SESSIONS = {
     "A2K": ExamSession(

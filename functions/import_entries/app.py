@@ -12,11 +12,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from exam_results.observability import logger, metrics
 from exam_results.s3_events import process_uploads
-from exam_results.usecases import uploads
+from exam_results.usecases.entries_import import import_entries
 from exam_results.wiring import deps
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return process_uploads(deps(), event, uploads.import_entries)
+    return process_uploads(deps(), event, import_entries)

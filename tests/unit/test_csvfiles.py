@@ -13,22 +13,22 @@ from exam_results.csvfiles import (
     ENTRY_COLUMNS,
     ENTRY_OPTIONAL_COLUMNS,
     RESULT_COLUMNS,
-    EntriesFileChecker,
     FileRejected,
-    ParsedEntry,
-    ParsedResult,
     Report,
     ReportError,
-    ResultsFileChecker,
-    SessionConsistency,
-    default_results_available_by,
     duplicate_errors,
     iter_text_lines,
     read_rows,
     report_key,
-    validate_entry_row,
-    validate_result_row,
 )
+from exam_results.entry_rows import (
+    EntriesFileChecker,
+    ParsedEntry,
+    SessionConsistency,
+    default_results_available_by,
+    validate_entry_row,
+)
+from exam_results.result_rows import ParsedResult, ResultsFileChecker, validate_result_row
 
 C1A = EXAMS["C1A"]
 A2K = EXAMS["A2K"]

@@ -139,7 +139,7 @@ class CallCounter:
 
 def seed_sessions(sessions: Iterable[tuple[str, str, date, str, str]]) -> None:
     """(session_id, exam code, exam date, format, status) straight into the table."""
-    from exam_results.csvfiles import default_results_available_by
+    from exam_results.entry_rows import default_results_available_by
     from exam_results.models import ExamSession
     from exam_results.wiring import deps
 

@@ -91,7 +91,7 @@ def test_a_100000_row_file_is_written_with_at_most_105_percent_of_the_minimum_ba
     board: Board, monkeypatch: Any
 ) -> None:
     from exam_results.catalogue import EXAMS, grade_for
-    from exam_results.csvfiles import default_results_available_by
+    from exam_results.entry_rows import default_results_available_by
     from exam_results.models import Entry, ExamSession
     from exam_results.repositories import dynamo
     from exam_results.repositories import exams as exams_repository

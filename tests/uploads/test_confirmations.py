@@ -86,7 +86,7 @@ def no_secret_in(text: str, secrets: list[str]) -> None:
 
 def test_secrets_are_8_digits_distinct_over_10000_ids_and_the_same_on_a_retry() -> None:
     from exam_results.credentials import GENERATED_SECRET_DIGITS
-    from exam_results.usecases.uploads import SecretIssuer
+    from exam_results.usecases.entries_import import SecretIssuer
 
     pepper = b"p" * 32
     ids = [f"GEN{i:06d}" for i in range(10_000)]
@@ -108,7 +108,7 @@ def test_secrets_are_8_digits_distinct_over_10000_ids_and_the_same_on_a_retry() 
 
 
 def test_a_secret_already_issued_in_the_file_takes_the_next_counter(monkeypatch: pytest.MonkeyPatch) -> None:
-    from exam_results.usecases import uploads
+    from exam_results.usecases import entries_import
 
     calls: list[tuple[str, int]] = []
 
@@ -116,8 +116,8 @@ def test_a_secret_already_issued_in_the_file_takes_the_next_counter(monkeypatch:
         calls.append((id_number, counter))
         return "12345678" if counter == 0 else f"{counter:08d}"
 
-    monkeypatch.setattr(uploads, "derive_secret", fake)
-    issuer = uploads.SecretIssuer(b"p" * 32, "u")
+    monkeypatch.setattr(entries_import, "derive_secret", fake)
+    issuer = entries_import.SecretIssuer(b"p" * 32, "u")
     assert [issuer.issue("AAA111"), issuer.issue("BBB222"), issuer.issue("CCC333")] == [
         "12345678",
         "00000001",

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from exam_results.catalogue import EXAMS, SKILL_MIN, SKILLS_ALL, grade_for
-from exam_results.csvfiles import validate_result_row
+from exam_results.result_rows import validate_result_row
 from exam_results.usecases import uploads
-from exam_results.usecases.uploads import FastResultCheck
+from exam_results.usecases.results_publication import FastResultCheck
 from tests.uploads.conftest import Board, seed_entries, seed_sessions
 from tests.uploads.test_results import C1A, csv_text
 

@@ -1,4 +1,7 @@
-"""The exam board's CSV files (SPEC §5): streaming reading, row validation and the report.
+"""The exam board's CSV files (SPEC §5): streaming reading, the report, repeated IDs, and the
+field checks both kinds of file share. The row checks of each kind live beside it, in
+``exam_results.result_rows`` and ``exam_results.entry_rows``: each upload function imports (and
+compiles, at its cold start) only its own.
 
 Pure code: no AWS calls. The import functions feed it the S3 object's body in chunks and do the
 database checks (session and entry exist, ...) themselves.
@@ -6,7 +9,7 @@ database checks (session and entry exist, ...) themselves.
 Pipeline::
 
     lines = iter_text_lines(body.iter_chunks())            # bytes → str lines, streaming
-    checker = ResultsFileChecker()                         # or EntriesFileChecker()
+    checker = ResultsFileChecker()                         # result_rows (or entry_rows.EntriesFileChecker)
     rows = 0
     for line, row in read_rows(lines, RESULT_COLUMNS):     # may raise FileRejected at any point
         rows += 1                                          # every yielded item is one data row
@@ -42,25 +45,15 @@ import tempfile
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from dataclasses import field as dataclass_field
-from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
+from datetime import date
 from itertools import chain, islice, repeat
 from operator import add, and_, eq, itemgetter, lshift, lt, or_, rshift
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
 from .catalogue import (
-    SKILL_LABELS,
-    SKILL_MIN,
     SKILLS_ALL,
-    Exam,
-    get_exam,
-    grade_for,
-    overall_score,
 )
 
 __all__ = [
@@ -71,25 +64,16 @@ __all__ = [
     "RESULT_WINDOW_DAYS",
     "ROW_BATCH",
     "DuplicateIds",
-    "EntriesFileChecker",
     "FieldProblem",
     "FileRejected",
-    "ParsedEntry",
-    "ParsedResult",
     "Report",
     "ReportError",
-    "ResultsFileChecker",
     "RowReader",
-    "SessionConsistency",
-    "SessionSpec",
-    "default_results_available_by",
     "duplicate_errors",
     "duplicate_problem",
     "iter_text_lines",
     "read_rows",
     "report_key",
-    "validate_entry_row",
-    "validate_result_row",
 ]
 
 RESULT_COLUMNS: tuple[str, ...] = (
@@ -141,7 +125,7 @@ class ReportError(BaseModel):
     """One error in a report: ``line`` with the header as line 1 (None for the whole file),
     ``field`` the column (None for a whole-line or whole-file problem)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     line: int | None
     field: str | None
@@ -154,6 +138,8 @@ class Report(BaseModel):
     ``extra`` holds additional counts (e.g. generated or re-issued secret numbers); ``to_dict``
     and ``to_json`` leave it out when empty, so the SPEC keys are the only ones by default.
     """
+
+    model_config = ConfigDict(defer_build=True)
 
     source_key: str
     status: Literal["accepted", "rejected"]
@@ -712,159 +698,7 @@ def _parse_date(raw: str) -> date | None:
 
 
 # --------------------------------------------------------------------------------------------
-# Results rows
-
-
-@dataclass(frozen=True, slots=True)
-class ParsedResult:
-    """A valid results row. ``skills`` holds exactly the exam's skills, in catalogue order;
-    ``grade`` and ``cefr_level`` are the catalogue's spelling (``cefr_level`` None for Fail)."""
-
-    session_id: str
-    id_number: str
-    overall_score: int
-    grade: str
-    cefr_level: str | None
-    skills: dict[str, int]
-
-
-def validate_result_row(row: Mapping[str, str], exam: Exam) -> tuple[ParsedResult | None, list[FieldProblem]]:
-    """Check one results row against ``exam`` (the exam of the row's session).
-
-    Checks: session_id and id_number present and well formed; each skill of the exam a whole
-    number from 80 to the top of the exam's range; skills the exam lacks (``use_of_english``
-    for A2 Key and B1 Preliminary) empty; overall_score a whole number equal to the rounded
-    mean; grade and cefr_level exactly as the band gives them (cefr_level empty for a Fail).
-    Database checks (session and entry exist and match) and duplicates are the caller's.
-
-    Returns ``(ParsedResult, [])`` or ``(None, [(field, message), ...])``.
-    """
-    problems: list[FieldProblem] = []
-    session_id = _session_id(row.get("session_id", "").strip(), problems)
-    id_number = _id_number(row.get("id_number", "").strip(), problems)
-
-    skills: dict[str, int] = {}
-    skills_ok = True
-    top = exam.scale_max
-    for skill in SKILLS_ALL:
-        raw = row.get(skill, "").strip()
-        if skill not in exam.skills:
-            if raw:
-                problems.append(
-                    (
-                        skill,
-                        (f"{skill} must be empty for {exam.name}, which has no {SKILL_LABELS[skill]} paper."),
-                    )
-                )
-            continue
-        if not raw:
-            problems.append((skill, f"{skill} is required for {exam.name}."))
-            skills_ok = False
-            continue
-        value = _whole(raw)
-        if value is None:
-            problems.append((skill, f"{skill} must be a whole number, not {_show(raw)}."))
-            skills_ok = False
-        elif not SKILL_MIN <= value <= top:
-            problems.append(
-                (
-                    skill,
-                    (f"{skill} {value} is out of range: {exam.name} skill scores run from {SKILL_MIN} to {top}."),
-                )
-            )
-            skills_ok = False
-        else:
-            skills[skill] = value
-
-    mean = overall_score(skills.values()) if skills_ok else None
-    given: int | None = None
-    raw_overall = row.get("overall_score", "").strip()
-    if not raw_overall:
-        problems.append(("overall_score", "overall_score is required."))
-    else:
-        given = _whole(raw_overall)
-        if given is None:
-            problems.append(
-                (
-                    "overall_score",
-                    f"overall_score must be a whole number, not {_show(raw_overall)}.",
-                )
-            )
-        elif not SKILL_MIN <= given <= top:
-            problems.append(
-                (
-                    "overall_score",
-                    (f"overall_score {given} is out of range: {exam.name} scores run from {SKILL_MIN} to {top}."),
-                )
-            )
-            given = None
-        elif mean is not None and given != mean:
-            problems.append(
-                (
-                    "overall_score",
-                    f"overall_score {given} is not the mean of the skill scores ({mean}).",
-                )
-            )
-
-    # Grade and CEFR level follow the true overall (the mean) when the skills allow it.
-    reference = mean if mean is not None else given
-    score = (
-        f"the overall score {reference}"
-        if given is None or given == reference
-        else f"the mean of the skill scores ({reference})"
-    )
-    grade = row.get("grade", "").strip()
-    cefr = row.get("cefr_level", "").strip()
-    expected_grade: str | None = None
-    expected_cefr: str | None = None
-    if not grade:
-        problems.append(("grade", "grade is required."))
-    if reference is not None:
-        expected_grade, expected_cefr = grade_for(exam, reference)
-        if grade and grade != expected_grade:
-            if grade.casefold() == expected_grade.casefold():
-                message = f"grade must be written exactly as '{expected_grade}', not {_show(grade)}."
-            else:
-                message = (
-                    f"grade {_show(grade)} does not match {score}, which is grade '{expected_grade}' in {exam.name}."
-                )
-            problems.append(("grade", message))
-        if expected_cefr is None:
-            if cefr:
-                problems.append(
-                    (
-                        "cefr_level",
-                        (
-                            f"cefr_level must be empty for a Fail ({score} is "
-                            f"below {exam.scale_min}), not {_show(cefr)}."
-                        ),
-                    )
-                )
-        elif cefr != expected_cefr:
-            if not cefr:
-                message = f"cefr_level is required: {score} is CEFR level {expected_cefr} in {exam.name}."
-            elif cefr.casefold() == expected_cefr.casefold():
-                message = f"cefr_level must be written exactly as '{expected_cefr}', not {_show(cefr)}."
-            else:
-                message = (
-                    f"cefr_level {_show(cefr)} does not match {score}, "
-                    f"which is CEFR level {expected_cefr} in {exam.name}."
-                )
-            problems.append(("cefr_level", message))
-
-    if problems or mean is None or expected_grade is None:
-        return None, problems
-    return (
-        ParsedResult(
-            session_id=session_id,
-            id_number=id_number,
-            overall_score=mean,
-            grade=expected_grade,
-            cefr_level=expected_cefr,
-            skills=skills,
-        ),
-        problems,
-    )
+# Repeated ID Numbers
 
 
 _ID_KEY_OFFSET: tuple[int, ...] = tuple(sum(36**k for k in range(1, n)) for n in range(13))
@@ -1088,336 +922,3 @@ def duplicate_errors(ids: DuplicateIds, limit: int | None = None) -> tuple[list[
         for line, first, id_number in listed
         for field, message in (duplicate_problem(id_number, first),)
     ], total
-
-
-class ResultsFileChecker:
-    """The checks of one results file that need no database: ``validate_result_row`` plus
-    "no ID twice in a file". Use one instance per file, rows in file order; ``check`` records
-    each well-formed ID Number in ``ids`` and ``duplicate_errors(checker.ids)`` names the
-    repeats once the whole file has been checked."""
-
-    def __init__(self) -> None:
-        self.ids = DuplicateIds()
-
-    def check(self, line: int, row: Mapping[str, str], exam: Exam) -> tuple[ParsedResult | None, list[ReportError]]:
-        """``(ParsedResult, [])`` or ``(None, [ReportError(line, field, message), ...])``."""
-        parsed, problems = validate_result_row(row, exam)
-        raw_id = row.get("id_number", "").strip()
-        if _ID_NUMBER.fullmatch(raw_id):
-            self.ids.add_one(line, raw_id)
-        if problems:
-            return None, _report_errors(line, problems)
-        return parsed, []
-
-
-# --------------------------------------------------------------------------------------------
-# Entries rows
-
-
-UK_TIME = ZoneInfo("Europe/London")  # the tzdata package ships the database with the layer
-
-
-def _london_nine_am(day: date) -> datetime:
-    return datetime.combine(day, time(9), tzinfo=UK_TIME).astimezone(UTC)
-
-
-def default_results_available_by(exam_date: date, format: str) -> datetime:
-    """09:00 UK time (Europe/London, summer time included) on the exam date + 35 days (PB) or
-    + 14 days (CB), as an aware UTC datetime. Raises KeyError for another format."""
-    return _london_nine_am(exam_date + timedelta(days=RESULT_WINDOW_DAYS[format]))
-
-
-@lru_cache(maxsize=4096)
-def _default_for(exam_date: date, exam_format: str) -> datetime:
-    # Rows of one session share the date and format: compute each default once.
-    return default_results_available_by(exam_date, exam_format)
-
-
-@dataclass(frozen=True, slots=True)
-class ParsedEntry:
-    """A valid entries row.
-
-    ``secret_number`` None means "generate one" (blank in the file); it is left out of repr so
-    it never reaches a log. ``results_available_by`` is aware UTC: the file's value, or the
-    default when blank (``results_available_by_given`` False). ``regenerate`` is True for
-    ``regenerate`` = ``yes``.
-    """
-
-    session_id: str
-    exam_code: str
-    exam_date: date
-    format: str
-    id_number: str
-    secret_number: str | None = dataclass_field(repr=False)
-    candidate_number: str
-    candidate_name: str
-    date_of_birth: date
-    centre_number: str
-    centre_name: str
-    results_available_by: datetime
-    results_available_by_given: bool
-    regenerate: bool
-
-
-_TEXT_COLUMNS = ("candidate_number", "candidate_name", "centre_number", "centre_name")
-
-
-def validate_entry_row(
-    row: Mapping[str, str],
-) -> tuple[ParsedEntry | None, list[FieldProblem]]:
-    """Check one entries row on its own (no database, no other rows).
-
-    Checks: session_id; ``exam`` a catalogue code and ``format`` PB or CB (either case, kept
-    upper-case); ``exam_date`` and ``date_of_birth`` real ISO dates (birth before the exam);
-    ID Number 6–12 letters/digits (kept upper-case); ``secret_number`` 4–8 digits or blank
-    (generate); candidate and centre number and name present (at most 200 characters);
-    optional ``results_available_by`` ISO 8601 with a UTC offset (blank: the default);
-    optional ``regenerate`` ``yes``, ``no`` or blank (and not ``yes`` beside a given secret).
-
-    Returns ``(ParsedEntry, [])`` or ``(None, [(field, message), ...])``.
-    """
-    problems: list[FieldProblem] = []
-    session_id = _session_id(row.get("session_id", "").strip(), problems)
-
-    raw_exam = row.get("exam", "").strip()
-    exam = get_exam(raw_exam) if raw_exam else None
-    if not raw_exam:
-        problems.append(("exam", "exam is required."))
-    elif exam is None:
-        problems.append(
-            (
-                "exam",
-                f"exam {_show(raw_exam)} is not a known exam code (A2K, B1P, B2F, C1A or C2P).",
-            )
-        )
-
-    raw_date = row.get("exam_date", "").strip()
-    exam_date = _parse_date(raw_date)
-    if not raw_date:
-        problems.append(("exam_date", "exam_date is required."))
-    elif exam_date is None:
-        problems.append(
-            (
-                "exam_date",
-                f"exam_date {_show(raw_date)} is not a date written YYYY-MM-DD.",
-            )
-        )
-
-    exam_format = row.get("format", "").strip().upper()
-    if exam_format not in RESULT_WINDOW_DAYS:
-        if exam_format:
-            problems.append(
-                (
-                    "format",
-                    f"format {_show(row['format'].strip())} must be PB (paper) or CB (computer).",
-                )
-            )
-        else:
-            problems.append(("format", "format is required: PB (paper) or CB (computer)."))
-
-    id_number = _id_number(row.get("id_number", "").strip(), problems)
-
-    secret = row.get("secret_number", "").strip()
-    if secret and not _SECRET.fullmatch(secret):
-        # Never echo the value: it may be a real secret with a typo.
-        problems.append(
-            (
-                "secret_number",
-                "secret_number must be 4 to 8 digits, or blank to have one generated.",
-            )
-        )
-
-    texts: dict[str, str] = {}
-    for column in _TEXT_COLUMNS:
-        value = row.get(column, "").strip()
-        if not value:
-            problems.append((column, f"{column} is required."))
-        elif len(value) > MAX_TEXT_CHARS:
-            problems.append((column, f"{column} is longer than {MAX_TEXT_CHARS} characters."))
-        texts[column] = value
-
-    raw_birth = row.get("date_of_birth", "").strip()
-    birth = _parse_date(raw_birth)
-    if not raw_birth:
-        problems.append(("date_of_birth", "date_of_birth is required."))
-    elif birth is None:
-        problems.append(
-            (
-                "date_of_birth",
-                f"date_of_birth {_show(raw_birth)} is not a date written YYYY-MM-DD.",
-            )
-        )
-    elif exam_date is not None and birth >= exam_date:
-        problems.append(("date_of_birth", "date_of_birth must be before the exam date."))
-
-    available: datetime | None = None
-    raw_available = row.get("results_available_by", "").strip()
-    if raw_available:
-        try:
-            parsed = datetime.fromisoformat(raw_available) if _ISO_INSTANT.fullmatch(raw_available) else None
-        except ValueError:
-            parsed = None
-        if parsed is None:
-            problems.append(
-                (
-                    "results_available_by",
-                    (
-                        f"results_available_by {_show(raw_available)} is not an ISO 8601 date and "
-                        "time, for example 2024-04-05T09:00:00+01:00 (or leave it blank)."
-                    ),
-                )
-            )
-        elif parsed.tzinfo is None or parsed.utcoffset() is None:
-            problems.append(
-                (
-                    "results_available_by",
-                    (
-                        f"results_available_by {_show(raw_available)} needs a UTC offset, for "
-                        "example 2024-04-05T09:00:00+01:00 or 2024-04-05T08:00:00Z."
-                    ),
-                )
-            )
-        else:
-            available = parsed.astimezone(UTC)
-
-    raw_regenerate = row.get("regenerate", "").strip().lower()
-    regenerate = raw_regenerate == "yes"
-    if raw_regenerate not in ("", "yes", "no"):
-        problems.append(
-            (
-                "regenerate",
-                f"regenerate {_show(row['regenerate'].strip())} must be yes, no or blank.",
-            )
-        )
-    elif regenerate and secret:
-        problems.append(
-            (
-                "regenerate",
-                (
-                    "regenerate is yes but a secret_number is given: leave secret_number blank to "
-                    "have a new one generated, or set regenerate to no."
-                ),
-            )
-        )
-
-    if problems or exam is None or exam_date is None or birth is None or exam_format not in RESULT_WINDOW_DAYS:
-        return None, problems
-    return (
-        ParsedEntry(
-            session_id=session_id,
-            exam_code=exam.code,
-            exam_date=exam_date,
-            format=exam_format,
-            id_number=id_number,
-            secret_number=secret or None,
-            candidate_number=texts["candidate_number"],
-            candidate_name=texts["candidate_name"],
-            date_of_birth=birth,
-            centre_number=texts["centre_number"],
-            centre_name=texts["centre_name"],
-            results_available_by=available if available is not None else _default_for(exam_date, exam_format),
-            results_available_by_given=available is not None,
-            regenerate=regenerate,
-        ),
-        problems,
-    )
-
-
-@dataclass(slots=True)
-class SessionSpec:
-    """A session as one entries file describes it (from its first valid row; a later row's
-    ``results_available_by`` fills it in if the first row left it blank)."""
-
-    session_id: str
-    exam_code: str
-    exam_date: date
-    format: str
-    results_available_by: datetime
-    results_available_by_given: bool
-    first_line: int
-
-
-class SessionConsistency:
-    """The rows of one session must agree on exam, exam_date and format (and on
-    results_available_by where they give it). ``sessions`` then describes each session."""
-
-    def __init__(self) -> None:
-        self.sessions: dict[str, SessionSpec] = {}
-
-    def check(self, line: int, entry: ParsedEntry) -> list[FieldProblem]:
-        """Problems of this row against the first row of its session (none for that first row)."""
-        spec = self.sessions.get(entry.session_id)
-        if spec is None:
-            self.sessions[entry.session_id] = SessionSpec(
-                session_id=entry.session_id,
-                exam_code=entry.exam_code,
-                exam_date=entry.exam_date,
-                format=entry.format,
-                results_available_by=entry.results_available_by,
-                results_available_by_given=entry.results_available_by_given,
-                first_line=line,
-            )
-            return []
-        problems: list[FieldProblem] = []
-        sid = entry.session_id
-        for column, mine, theirs in (
-            ("exam", entry.exam_code, spec.exam_code),
-            ("exam_date", entry.exam_date, spec.exam_date),
-            ("format", entry.format, spec.format),
-        ):
-            if mine != theirs:
-                problems.append(
-                    (
-                        column,
-                        (
-                            f"{column} {mine} disagrees with line {spec.first_line}, which gives "
-                            f"{theirs} for session {sid}: the rows of one session must agree on "
-                            "exam, exam_date and format."
-                        ),
-                    )
-                )
-        if entry.results_available_by_given:
-            if not spec.results_available_by_given:
-                if not problems:
-                    spec.results_available_by = entry.results_available_by
-                    spec.results_available_by_given = True
-            elif entry.results_available_by != spec.results_available_by:
-                problems.append(
-                    (
-                        "results_available_by",
-                        (
-                            "results_available_by "
-                            f"{entry.results_available_by.isoformat().replace('+00:00', 'Z')} "
-                            f"disagrees with an earlier row of session {sid}, which gives "
-                            f"{spec.results_available_by.isoformat().replace('+00:00', 'Z')}."
-                        ),
-                    )
-                )
-        return problems
-
-
-class EntriesFileChecker:
-    """The checks of one entries file that need no database: ``validate_entry_row``, "no ID
-    twice in a file" (``duplicate_errors(checker.ids)`` once the file is read, as for results)
-    and ``SessionConsistency``. One instance per file, rows in file order; ``sessions`` then
-    maps each session_id to its ``SessionSpec``."""
-
-    def __init__(self) -> None:
-        self.ids = DuplicateIds()
-        self.consistency = SessionConsistency()
-
-    @property
-    def sessions(self) -> dict[str, SessionSpec]:
-        return self.consistency.sessions
-
-    def check(self, line: int, row: Mapping[str, str]) -> tuple[ParsedEntry | None, list[ReportError]]:
-        """``(ParsedEntry, [])`` or ``(None, [ReportError(line, field, message), ...])``."""
-        parsed, problems = validate_entry_row(row)
-        raw_id = row.get("id_number", "").strip()
-        if _ID_NUMBER.fullmatch(raw_id):
-            self.ids.add_one(line, raw_id)
-        if parsed is not None:
-            problems.extend(self.consistency.check(line, parsed))
-        if problems:
-            return None, _report_errors(line, problems)
-        return parsed, []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from exam_results.repositories.queue import NotifyQueue
 
@@ -18,6 +18,8 @@ MAX_RECIPIENTS = 50
 
 
 class NotificationBatch(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     session_id: str
     id_numbers: list[str] = Field(min_length=1, max_length=MAX_RECIPIENTS)
 

@@ -1,0 +1,330 @@
+"""Entries import (SPEC §5): an entries file from ``entries/`` validated, then its sessions and
+entries stored all or nothing (Secret Numbers only as hashes), and the centres' Confirmation of
+Entry documents written.
+
+The plumbing both kinds of file share (the two passes, the report, the processed-file marker)
+is ``exam_results.usecases.uploads``; this module is what only the ImportEntries function
+imports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from exam_results.confirmations import Confirmation, Sitting, confirmation_key, render_csv, render_pdf
+from exam_results.credentials import derive_secret, generation_key, hash_secret
+from exam_results.csvfiles import (
+    ENTRY_COLUMNS,
+    ENTRY_OPTIONAL_COLUMNS,
+    FileRejected,
+    Report,
+    ReportError,
+    duplicate_errors,
+    read_rows,
+)
+from exam_results.entry_rows import EntriesFileChecker, ParsedEntry, validate_entry_row
+from exam_results.models import Entry, ExamSession
+from exam_results.observability import count, logger
+from exam_results.repositories.uploads import BATCH_GET_KEYS, S3Object, UploadsRepository
+from exam_results.usecases import uploads
+from exam_results.usecases.uploads import (
+    FileChanged,
+    ImportConflict,
+    ReportErrors,
+    chunks,
+    handle_upload,
+)
+from exam_results.wiring import Deps
+
+__all__ = ["SecretIssuer", "import_entries"]
+
+
+class SecretIssuer:
+    """Secret Numbers for the blank (or ``regenerate`` = ``yes``) rows of one entries file.
+
+    Derived (``credentials.derive_secret``) from the upload — bucket, key and version of the
+    object — and the ID Number, never drawn at random: a retried import of the same object
+    version (Lambda retries an event whose processing crashed) issues exactly the secrets an
+    earlier attempt stored and printed, so a crash between storing the hashes and writing the
+    documents can never leave a candidate with a secret that nobody has. Within a file the
+    secrets are distinct: a secret issued already takes the next counter (10,000 random
+    8-digit numbers would share one with a probability near 40 %). Call ``issue`` for the rows
+    in file order, and for every such row, so that a retry makes the same choices.
+    """
+
+    def __init__(self, pepper: bytes, upload: str) -> None:
+        self._key = generation_key(pepper)
+        self._upload = upload
+        self._issued: set[str] = set()
+
+    def issue(self, id_number: str) -> str:
+        counter = 0
+        while True:
+            secret = derive_secret(self._key, self._upload, id_number, counter)
+            if secret not in self._issued:
+                self._issued.add(secret)
+                return secret
+            counter += 1
+
+
+class _EntriesImport:
+    kind = "entries"
+
+    def __init__(self, deps: Deps, obj: S3Object) -> None:
+        self.deps = deps
+        self.obj = obj
+        self.source_key = obj.key
+        self.uploads = UploadsRepository(deps.settings.data_table)
+        self.checker = EntriesFileChecker()
+        self.stored_sessions: dict[str, ExamSession | None] = {}
+        self.errors = ReportErrors()
+        self.rows = 0
+        self.sittings: dict[str, Sitting] = {}
+
+    # -- pass 1 --
+
+    def validate(self, lines: Iterator[str]) -> Report:
+        pending: list[tuple[int, dict[str, str] | ReportError]] = []
+        try:
+            for item in read_rows(lines, ENTRY_COLUMNS, ENTRY_OPTIONAL_COLUMNS):
+                self.rows += 1
+                pending.append(item)
+                if len(pending) == BATCH_GET_KEYS:
+                    self._check_chunk(pending)
+                    pending = []
+        except FileRejected as exc:
+            self._check_chunk(pending)
+            self.errors.add(exc.errors)
+        else:
+            self._check_chunk(pending)
+        self.errors.add_repeats(duplicate_errors(self.checker.ids, uploads.MAX_REPORTED_ERRORS))
+        self.checker.ids.close()
+        if self.errors.count:
+            return Report.rejected(self.source_key, self.rows, self.errors.for_report())
+        return Report.accepted(self.source_key, self.rows, 0)
+
+    def _check_chunk(self, pending: list[tuple[int, dict[str, str] | ReportError]]) -> None:
+        checked: list[tuple[int, ParsedEntry | None, list[ReportError]]] = []
+        for line, row in pending:
+            if isinstance(row, ReportError):
+                checked.append((line, None, [row]))
+            else:
+                parsed, errors = self.checker.check(line, row)
+                checked.append((line, parsed, errors))
+        parsed_rows = [p for _, p, _ in checked if p is not None]
+        new_sessions = {p.session_id for p in parsed_rows} - self.stored_sessions.keys()
+        if new_sessions:
+            found = self.deps.exams.get_sessions(new_sessions)
+            for session_id in new_sessions:
+                self.stored_sessions[session_id] = found.get(session_id)
+        for line, parsed, errors in checked:
+            if parsed is not None and self.checker.sessions[parsed.session_id].first_line == line:
+                errors.extend(self._session_changes(line, parsed))
+            self.errors.add(errors)
+
+    def _session_changes(self, line: int, parsed: ParsedEntry) -> list[ReportError]:
+        """An existing session's exam, date and format are fixed: a file may not change them."""
+        stored = self.stored_sessions.get(parsed.session_id)
+        if stored is None:
+            return []
+        errors = []
+        for column, mine, theirs in (
+            ("exam", parsed.exam_code, stored.exam_code),
+            ("exam_date", parsed.exam_date.isoformat(), stored.exam_date.isoformat()),
+            ("format", parsed.format, stored.format),
+        ):
+            if mine != theirs:
+                errors.append(
+                    ReportError(
+                        line=line,
+                        field=column,
+                        message=(
+                            f"{column} {mine} differs from session {parsed.session_id} as stored, "
+                            f"which has {theirs}: a session's exam, exam_date and format cannot change."
+                        ),
+                    )
+                )
+        return errors
+
+    # -- pass 2 --
+
+    def _write_sessions(self) -> tuple[int, int]:
+        created = updated = 0
+        for session_id, spec in self.checker.sessions.items():
+            stored = self.stored_sessions.get(session_id)
+            if stored is not None and stored.status == "released":
+                self.sittings[session_id] = _sitting(stored)
+                continue  # never back to open; its window is over
+            available = spec.results_available_by
+            if stored is not None and not spec.results_available_by_given:
+                available = stored.results_available_by  # blank: keep what it has
+            session = ExamSession(
+                session_id=session_id,
+                exam_code=spec.exam_code,
+                exam_date=spec.exam_date,
+                format=spec.format,  # type: ignore[arg-type]  # PB or CB, checked
+                results_available_by=available,
+            )
+            self.sittings[session_id] = _sitting(session)
+            if stored == session:
+                continue
+            if not self.uploads.put_session(self.deps.exams, session, new=stored is None):
+                raise ImportConflict(f"session {session_id} changed while {self.source_key} was imported")
+            if stored is None:
+                created += 1
+            else:
+                updated += 1
+        return created, updated
+
+    def store(self, lines: Iterator[str]) -> Report:
+        """Pass 2: sessions, then entries 100 rows a chunk, then the Confirmation of Entry
+        documents of the secrets this file had generated.
+
+        A blank ``secret_number`` for a new ID Number, or ``regenerate`` = ``yes``, gets a
+        secret from ``SecretIssuer``; a blank one for an ID Number that has an entry keeps its
+        secret — unless the stored hash is the one this very object version issues, which means
+        an earlier attempt at this file stored it and crashed before it finished: that row is
+        treated as the attempt treated it, so its page is written again, with the same secret.
+        """
+        sessions_created, sessions_updated = self._write_sessions()
+        pepper = self.deps.pepper()
+        issuer = SecretIssuer(pepper, f"{self.obj.bucket}/{self.obj.key}#{self.obj.version}")
+        documents: dict[tuple[str, str], list[Confirmation]] = {}
+        created = updated = generated = reissued = write_calls = 0
+
+        def parsed_rows() -> Iterator[ParsedEntry]:
+            for _, row in read_rows(lines, ENTRY_COLUMNS, ENTRY_OPTIONAL_COLUMNS):
+                parsed = None if isinstance(row, ReportError) else validate_entry_row(row)[0]
+                if parsed is None:
+                    raise FileChanged(self.source_key)
+                yield parsed
+
+        for chunk in chunks(parsed_rows(), BATCH_GET_KEYS):
+            existing = self.uploads.entry_fields((p.id_number for p in chunk), ("secret_hash",))
+            items = []
+            for p in chunk:
+                before = existing.get(p.id_number)
+                before_hash = None if before is None else str(before["secret_hash"])
+                issued: str | None = None
+                if p.secret_number is not None:
+                    secret_hash = hash_secret(pepper, p.id_number, p.secret_number)
+                else:
+                    candidate = issuer.issue(p.id_number)  # for every blank row: same choices on a retry
+                    candidate_hash = hash_secret(pepper, p.id_number, candidate)
+                    if p.regenerate or before_hash is None or before_hash == candidate_hash:
+                        issued, secret_hash = candidate, candidate_hash
+                    else:
+                        secret_hash = before_hash  # blank: the secret stays as it is
+                first_time = before is None or (issued is not None and not p.regenerate)
+                if first_time:
+                    created += 1
+                else:
+                    updated += 1
+                if issued is not None:
+                    # regenerate=yes is always a re-issue (also for an ID new to the service: a
+                    # retry could not tell that from one this file's crashed attempt stored)
+                    if p.regenerate:
+                        reissued += 1
+                    else:
+                        generated += 1
+                    documents.setdefault((p.centre_number, p.session_id), []).append(
+                        Confirmation(
+                            id_number=p.id_number,
+                            secret_number=issued,
+                            candidate_number=p.candidate_number,
+                            candidate_name=p.candidate_name,
+                            date_of_birth=p.date_of_birth,
+                            centre_number=p.centre_number,
+                            centre_name=p.centre_name,
+                        )
+                    )
+                elif before_hash is not None and before_hash != secret_hash:
+                    reissued += 1  # a new secret given in the file: the old one stops working now
+                entry = Entry(
+                    id_number=p.id_number,
+                    session_id=p.session_id,
+                    secret_hash=secret_hash,
+                    candidate_number=p.candidate_number,
+                    candidate_name=p.candidate_name,
+                    date_of_birth=p.date_of_birth,
+                    centre_number=p.centre_number,
+                    centre_name=p.centre_name,
+                )
+                items.append(self.uploads.entry_item(entry))
+            write_calls += self.deps.exams.write_items(items)
+        written = self._write_documents(documents)
+        stored = created + updated
+        logger.info(
+            "entries stored",
+            extra={
+                "source_key": self.source_key,
+                "stored": stored,
+                "secrets_generated": generated,
+                "reissued": reissued,
+                "sessions_created": sessions_created,
+                "write_calls": write_calls,
+                "confirmation_documents": written,
+            },
+        )
+        count("EntriesStored", stored)
+        if generated or reissued:
+            count("SecretsIssued", sum(len(group) for group in documents.values()))
+        return Report.accepted(
+            self.source_key,
+            self.rows,
+            stored,
+            entries_created=created,
+            entries_updated=updated,
+            secrets_generated=generated,
+            secrets_reissued=reissued,
+            sessions_created=sessions_created,
+            sessions_updated=sessions_updated,
+        )
+
+    def _write_documents(self, documents: dict[tuple[str, str], list[Confirmation]]) -> int:
+        """One PDF and one CSV per (centre, session), each built, put and dropped in turn (only
+        one centre's document is in memory at a time). Written after every entry is stored: a
+        file that is rejected, or fails before, leaves no document; a retry rewrites the same
+        pages (same secrets) under the same keys."""
+        register_url = self.deps.settings.link("register.html")
+        renderers = (
+            (".pdf", render_pdf, "application/pdf"),
+            (".csv", render_csv, "text/csv; charset=utf-8"),
+        )
+        written = 0
+        for centre_number, session_id in sorted(documents):
+            confirmations = documents.pop((centre_number, session_id))  # dropped once written
+            sitting = self.sittings[session_id]
+            for suffix, render, content_type in renderers:
+                key = confirmation_key(centre_number, session_id, self.source_key, suffix)
+                self.uploads.put_confirmation(
+                    self.obj.bucket, key, render(sitting, confirmations, register_url), content_type
+                )
+                written += 1
+        return written
+
+
+def _sitting(session: ExamSession) -> Sitting:
+    return Sitting(
+        session_id=session.session_id,
+        exam_code=session.exam_code,
+        exam_date=session.exam_date,
+        format=session.format,
+        results_available_by=session.results_available_by,
+    )
+
+
+def import_entries(
+    deps: Deps,
+    bucket: str,
+    key: str,
+    version_id: str | None,
+    etag: str,
+    *,
+    now: datetime | None = None,
+) -> Report | None:
+    """Validate and store an entries file; the report, or None when this object version was
+    processed already or is not the key's current content any more (nothing done)."""
+    obj = S3Object(bucket, key, version_id, etag)
+    return handle_upload(deps, obj, _EntriesImport(deps, obj), now)
