@@ -117,7 +117,12 @@ def build(template_path: Path = TEMPLATE) -> dict[str, Any]:
                 raise SystemExit(f"component schema {name} differs between functions")
             schemas[name] = schema
 
-    from exam_results import api_docs, api_models  # the layer is on sys.path now
+    from exam_results import account_models, api_docs, api_models, result_models  # the layer is on sys.path now
+
+    model_modules = (api_models, account_models, result_models)
+
+    def _model_named(name: str) -> Any:
+        return next((getattr(m, name) for m in model_modules if hasattr(m, name)), None)
 
     def _response(spec: dict[str, Any]) -> dict[str, Any]:
         model = spec["content"]["application/json"]["model"]
@@ -126,14 +131,14 @@ def build(template_path: Path = TEMPLATE) -> dict[str, Any]:
         return {"description": spec["description"], "content": content}
 
     def add_model(name: str) -> None:
-        schema = getattr(api_models, name).model_json_schema(ref_template="#/components/schemas/{model}")
+        schema = _model_named(name).model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(schema.pop("$defs", {}))
         schemas[name] = schema
 
     # A model with a custom serializer (``ResultItem`` leaves out absent keys) comes out as a bare
     # object in serialization mode: document its fields (validation mode) instead.
     for name, schema in list(schemas.items()):
-        if schema.get("type") == "object" and "properties" not in schema and hasattr(api_models, name):
+        if schema.get("type") == "object" and "properties" not in schema and _model_named(name) is not None:
             add_model(name)
 
     for operations in paths.values():

@@ -7,17 +7,17 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from exam_results import api_docs as docs
-from exam_results.api_models import ProfileResponse, ProfileUpdate
+from exam_results.account_models import ProfileResponse, ProfileUpdate
 from exam_results.http import handle, json_response, make_resolver, no_content, parse_body
 from exam_results.observability import logger, metrics
-from exam_results.usecases import accounts
+from exam_results.usecases import accounts, identity
 from exam_results.wiring import deps
 
 app = make_resolver()
 
 
-def _principal() -> accounts.Principal:
-    return accounts.authenticate(deps(), app.current_event.headers.get("Authorization"))
+def _principal() -> identity.Principal:
+    return identity.authenticate(deps(), app.current_event.headers.get("Authorization"))
 
 
 @app.get(

@@ -8,7 +8,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from exam_results import api_docs as docs
-from exam_results.api_models import (
+from exam_results.account_models import (
     AcceptedResponse,
     IdNumberRequest,
     LoginRequest,
@@ -18,14 +18,12 @@ from exam_results.api_models import (
 )
 from exam_results.http import handle, json_response, make_resolver, no_content
 from exam_results.observability import logger, metrics
-from exam_results.usecases import accounts
+from exam_results.usecases import accounts, identity
 from exam_results.wiring import deps
 
 app = make_resolver()
 
-RESET_ACCEPTED = AcceptedResponse(
-    message="If this ID Number is registered, we have sent an email with a link to reset the password."
-)
+RESET_ACCEPTED = "If this ID Number is registered, we have sent an email with a link to reset the password."
 
 
 @app.post(
@@ -52,7 +50,7 @@ def log_in(body: Annotated[LoginRequest, Body()]) -> Response[str]:
     responses={204: {"description": "Logged out"}, 401: docs.UNAUTHORIZED},
 )
 def log_out() -> Response[str]:
-    principal = accounts.authenticate(deps(), app.current_event.headers.get("Authorization"))
+    principal = identity.authenticate(deps(), app.current_event.headers.get("Authorization"))
     accounts.logout(deps(), principal)
     return no_content()
 
@@ -68,7 +66,7 @@ def log_out() -> Response[str]:
 )
 def request_reset(body: Annotated[IdNumberRequest, Body()]) -> Response[str]:
     accounts.request_password_reset(deps(), body.id_number)
-    return json_response(202, RESET_ACCEPTED)
+    return json_response(202, AcceptedResponse(message=RESET_ACCEPTED))
 
 
 @app.post(

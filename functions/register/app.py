@@ -8,7 +8,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from exam_results import api_docs as docs
-from exam_results.api_models import (
+from exam_results.account_models import (
     AcceptedResponse,
     ConfirmationResponse,
     IdNumberRequest,
@@ -23,9 +23,7 @@ from exam_results.wiring import deps
 
 app = make_resolver()
 
-RESEND_ACCEPTED = AcceptedResponse(
-    message="If this ID Number has an unconfirmed account, we have sent a new confirmation email."
-)
+RESEND_ACCEPTED = "If this ID Number has an unconfirmed account, we have sent a new confirmation email."
 
 
 @app.post(
@@ -70,7 +68,7 @@ def confirm(body: Annotated[TokenRequest, Body()]) -> Response[str]:
 )
 def resend(body: Annotated[IdNumberRequest, Body()]) -> Response[str]:
     accounts.resend_confirmation(deps(), body.id_number)
-    return json_response(202, RESEND_ACCEPTED)
+    return json_response(202, AcceptedResponse(message=RESEND_ACCEPTED))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

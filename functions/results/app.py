@@ -8,10 +8,10 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from exam_results import api_docs as docs
-from exam_results.api_models import ResultsResponse, VerificationRequest, VerificationResponse
 from exam_results.http import handle, json_response, make_resolver
 from exam_results.observability import logger, metrics
-from exam_results.usecases import accounts, results
+from exam_results.result_models import ResultsResponse, VerificationRequest, VerificationResponse
+from exam_results.usecases import identity, results
 from exam_results.wiring import deps
 
 app = make_resolver()
@@ -24,7 +24,7 @@ app = make_resolver()
     responses={200: docs.ok(ResultsResponse, "One item per entry of the account"), 401: docs.UNAUTHORIZED},
 )
 def my_results() -> Response[str]:
-    principal = accounts.authenticate(deps(), app.current_event.headers.get("Authorization"))
+    principal = identity.authenticate(deps(), app.current_event.headers.get("Authorization"))
     return json_response(200, results.my_results(deps(), principal))
 
 

@@ -87,11 +87,11 @@ def session_token(registered):  # type: ignore[no-untyped-def]
     """Mints a live session for the registered candidate (no Argon2 per example)."""
     c, _ = registered()
     from exam_results import tokens
-    from exam_results.usecases import accounts
+    from exam_results.usecases import identity
     from exam_results.wiring import deps
 
     def mint() -> str:
-        token, record = accounts._issue_token("session", c.id_number, tokens.SESSION_TTL)
+        token, record = identity.issue_token("session", c.id_number, tokens.SESSION_TTL)
         deps().auth.put_token(record)
         return token
 

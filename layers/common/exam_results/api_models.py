@@ -1,26 +1,26 @@
-"""Request and response bodies of the HTTP API (pydantic), with the input rules they enforce."""
+"""Request and response bodies of the HTTP API (pydantic), with the input rules they enforce:
+the field types and bases every body shares, and the error body. The bodies of the account
+routes are ``exam_results.account_models``, those of the results routes
+``exam_results.result_models``: a function imports only its own.
 
-from __future__ import annotations
+A model is built (its validator and serializer made) on first use, not at import
+(``defer_build``): a function imports a few models and a request uses two or three. No
+``from __future__ import annotations`` here: pydantic would evaluate every annotation string
+again at import.
+"""
 
 import re
-from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
-    SerializerFunctionWrapHandler,
-    StrictBool,
     StrictStr,
-    ValidationInfo,
-    field_validator,
-    model_serializer,
 )
 from pydantic_core import PydanticCustomError
 
-from exam_results import passwords
 from exam_results.credentials import ID_NUMBER_RE, SECRET_NUMBER_RE, normalise_id
 
 _EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f]{1,64}@[^@\s\x00-\x1f]+\.[^@\s\x00-\x1f.]{2,}$")
@@ -52,6 +52,8 @@ def _email(value: str) -> str:
 
 
 def _new_password(value: str) -> str:
+    from exam_results import passwords  # argon2 with it: only the routes that set a password
+
     problems = passwords.policy_problems(value)
     if problems:
         raise PydanticCustomError("password_policy", " ".join(problems))
@@ -71,156 +73,15 @@ NewPassword = Annotated[StrictStr, Field(max_length=4096), AfterValidator(_new_p
 Token = Annotated[StrictStr, AfterValidator(_token)]
 
 
-class _Request(BaseModel):
+class ApiModel(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
+
+class ApiRequest(ApiModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
 
 
-def _must_match(value: str, info: ValidationInfo) -> str:
-    if "password" in info.data and value != info.data["password"]:
-        raise PydanticCustomError("confirm_password", "The two passwords do not match.")
-    return value
-
-
-class RegistrationRequest(_Request):
-    id_number: IdNumber
-    secret_number: SecretNumber
-    email: EmailAddress
-    password: NewPassword
-    confirm_password: StrictStr
-    accept_terms: StrictBool
-    newsletter_opt_in: StrictBool = False
-
-    _confirm = field_validator("confirm_password")(_must_match)
-
-    @field_validator("accept_terms")
-    @classmethod
-    def _terms(cls, value: bool) -> bool:
-        if value is not True:
-            raise PydanticCustomError("accept_terms", "You must accept the terms to register.")
-        return value
-
-
-class RegistrationResponse(BaseModel):
-    id_number: str
-    email: str
-    email_confirmed: bool
-
-
-class TokenRequest(_Request):
-    token: Token
-
-
-class ConfirmationResponse(BaseModel):
-    id_number: str
-    email_confirmed: bool
-
-
-class IdNumberRequest(_Request):
-    id_number: IdNumber
-
-
-class AcceptedResponse(BaseModel):
-    message: str
-
-
-class LoginRequest(_Request):
-    id_number: IdNumber
-    password: Annotated[StrictStr, Field(min_length=1, max_length=4096)]
-
-
-class LoginResponse(BaseModel):
-    token: str
-    expires_at: datetime
-
-
-class ProfileResponse(BaseModel):
-    id_number: str
-    candidate_name: str
-    email: str
-    newsletter_opt_in: bool
-
-
-class ProfileUpdate(_Request):
-    newsletter_opt_in: StrictBool
-
-
-class PasswordResetConfirmation(_Request):
-    token: Token
-    password: NewPassword
-    confirm_password: StrictStr
-
-    _confirm = field_validator("confirm_password")(_must_match)
-
-
-class MessageResponse(BaseModel):
-    message: str
-
-
-class ErrorBody(BaseModel):
+class ErrorBody(ApiModel):
     code: str
     message: str
     errors: list[dict[str, Any]] | None = None
-
-
-# -- results and verification --
-
-
-class ExamRef(BaseModel):
-    code: str
-    name: str
-
-
-class Statement(BaseModel):
-    overall_score: int
-    grade: str
-    cefr_level: str | None
-    skills: dict[str, int]
-
-
-class Certificate(BaseModel):
-    expected_at_centre_by: date
-
-
-class Centre(BaseModel):
-    number: str
-    name: str
-
-
-class ResultItem(BaseModel):
-    session_id: str
-    exam: ExamRef
-    exam_date: date
-    format: str
-    results_available_by: datetime
-    status: Literal["pending", "released", "overdue"]
-    statement: Statement | None = None
-    certificate: Certificate | None = None
-    centre: Centre
-
-    @model_serializer(mode="wrap")
-    def _omit_absent(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        """Before release an item has no statement or certificate keys at all."""
-        data: dict[str, Any] = handler(self)
-        for key in ("statement", "certificate"):
-            if data.get(key) is None:
-                data.pop(key, None)
-        return data
-
-
-class ResultsResponse(BaseModel):
-    results: list[ResultItem]
-
-
-class VerificationRequest(_Request):
-    id_number: IdNumber
-    secret_number: SecretNumber
-
-
-class VerificationResponse(BaseModel):
-    candidate_name: str
-    exam: ExamRef
-    exam_date: date
-    overall_score: int
-    grade: str
-    cefr_level: str | None
-    skills: dict[str, int]

@@ -1,6 +1,8 @@
-"""Domain records kept in DynamoDB, as typed models."""
+"""Domain records kept in DynamoDB, as typed models.
 
-from __future__ import annotations
+Built on first use (``defer_build``); no ``from __future__ import annotations``, which would make
+pydantic evaluate every annotation string again at import (docs/performance.md, cold start).
+"""
 
 from datetime import date, datetime
 from typing import Literal
@@ -13,7 +15,7 @@ TokenKind = Literal["session", "confirm", "reset"]
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
 
 class Entry(_Record):

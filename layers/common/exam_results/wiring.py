@@ -1,39 +1,63 @@
-"""Builds the repositories a use case needs from the settings (cached per container)."""
+"""Builds the repositories a use case needs from the settings (cached per container).
+
+Each repository is built, and its module imported, the first time a use case asks for it: the
+upload functions never touch the auth table or SES, the account function never sends an
+email, and none of that is imported at their cold start.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING
 
 from exam_results.config import Settings, get_settings
-from exam_results.repositories.auth import AuthRepository
-from exam_results.repositories.candidates import CandidateRepository
-from exam_results.repositories.exams import ExamRepository
-from exam_results.repositories.mailer import Mailer
-from exam_results.repositories.pepper import get_pepper
+
+if TYPE_CHECKING:
+    from exam_results.repositories.auth import AuthRepository
+    from exam_results.repositories.candidates import CandidateRepository
+    from exam_results.repositories.exams import ExamRepository
+    from exam_results.repositories.mailer import Mailer
 
 
-@dataclass(frozen=True)
 class Deps:
-    settings: Settings
-    candidates: CandidateRepository
-    exams: ExamRepository
-    auth: AuthRepository
-    mailer: Mailer
+    """The settings and the repositories over them (one instance per distinct settings)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def candidates(self) -> CandidateRepository:
+        from exam_results.repositories.candidates import CandidateRepository
+
+        return CandidateRepository(self.settings.data_table)
+
+    @cached_property
+    def exams(self) -> ExamRepository:
+        from exam_results.repositories.exams import ExamRepository
+
+        return ExamRepository(self.settings.data_table)
+
+    @cached_property
+    def auth(self) -> AuthRepository:
+        from exam_results.repositories.auth import AuthRepository
+
+        return AuthRepository(self.settings.auth_table)
+
+    @cached_property
+    def mailer(self) -> Mailer:
+        from exam_results.repositories.mailer import Mailer
+
+        return Mailer(self.settings.sender_email, self.settings.ses_configuration_set)
 
     def pepper(self) -> bytes:
+        from exam_results.repositories.pepper import get_pepper
+
         return get_pepper(self.settings.pepper_secret_arn)
 
 
 @lru_cache(maxsize=4)
 def _deps_for(settings: Settings) -> Deps:
-    return Deps(
-        settings=settings,
-        candidates=CandidateRepository(settings.data_table),
-        exams=ExamRepository(settings.data_table),
-        auth=AuthRepository(settings.auth_table),
-        mailer=Mailer(settings.sender_email, settings.ses_configuration_set),
-    )
+    return Deps(settings)
 
 
 def deps() -> Deps:

@@ -9,21 +9,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from exam_results.repositories.aws import client
 
 MAX_DESTINATIONS = 50
 
 
-@dataclass(frozen=True)
-class BulkDestination:
+class BulkDestination(NamedTuple):
     to: str
     data: Mapping[str, str]
 
 
-@dataclass(frozen=True)
-class DestinationStatus:
+class DestinationStatus(NamedTuple):
     to: str
     status: str  # "Success" or an SES error code (MessageRejected, AccountThrottled, ...)
     message_id: str | None = None

@@ -17,8 +17,7 @@ expired). It holds the claim while it sends and turns it into
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from botocore.exceptions import ClientError
 
@@ -43,8 +42,7 @@ def marker_sk(session_id: str) -> str:
     return f"NOTIFIED#{session_id}"
 
 
-@dataclass(frozen=True)
-class Recipient:
+class Recipient(NamedTuple):
     """What the sender knows about one candidate of a batch."""
 
     id_number: str
@@ -56,8 +54,7 @@ class Recipient:
     claim_expires_at: float | None = None
 
 
-@dataclass(frozen=True)
-class Claim:
+class Claim(NamedTuple):
     id_number: str
     session_id: str
     token: str

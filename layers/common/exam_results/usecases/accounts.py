@@ -1,19 +1,22 @@
 """Candidate account use cases: register, confirm, log in and out, profile, erase, reset.
 
 No HTTP here: pydantic models in, pydantic models out, repositories passed in (``Deps``).
+
+Tokens and Secret Numbers are ``exam_results.usecases.identity`` (the results function needs
+them, not the rest). What only some routes need is imported by the use cases that need it, on
+first use: password hashing (argon2), the lockout, the send limits and the emails. ``GET /me``,
+a confirmation or a log-out never loads them; a container's first login or registration does.
 """
 
 from __future__ import annotations
 
-import math
-import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from exam_results import credentials, emails, passwords, send_limits, tokens
-from exam_results.api_models import (
+from exam_results import tokens
+from exam_results.account_models import (
     ConfirmationResponse,
     LoginRequest,
     LoginResponse,
@@ -31,38 +34,14 @@ from exam_results.errors import (
     TooManyAttempts,
     Unauthorized,
 )
-from exam_results.lockout import LOGIN, SECRET, AttemptLimiter
-from exam_results.models import Account, Entry, TokenKind, TokenRecord
+from exam_results.models import Account, Entry
 from exam_results.observability import count, logger, mask_email
 from exam_results.repositories import dynamo
-from exam_results.repositories.mailer import Email
+from exam_results.usecases.identity import Principal, issue_token, live_token, utc_now, verify_secret_number
 from exam_results.wiring import Deps
 
-
-def _now() -> datetime:
-    return datetime.fromtimestamp(time.time(), tz=UTC)
-
-
-def _issue_token(kind: TokenKind, id_number: str, ttl: int) -> tuple[str, TokenRecord]:
-    token = tokens.new_token()
-    now = time.time()
-    return token, TokenRecord(
-        token_hash=tokens.token_hash(token),
-        kind=kind,
-        id_number=id_number,
-        created_at=now,
-        expires_at=math.ceil(now) + ttl,
-    )
-
-
-def _live_token(deps: Deps, token: str, kind: TokenKind) -> TokenRecord | None:
-    """The stored token if it exists, is of this kind and has not expired (TTL deletes late)."""
-    if not tokens.well_formed(token):
-        return None
-    record = deps.auth.get_token(tokens.token_hash(token))
-    if record is None or record.kind != kind or not record.live(time.time()):
-        return None
-    return record
+if TYPE_CHECKING:
+    from exam_results.repositories.mailer import Email
 
 
 def _send(deps: Deps, email: Email, what: str) -> None:
@@ -78,27 +57,12 @@ def _send(deps: Deps, email: Email, what: str) -> None:
         )
 
 
-def verify_secret_number(deps: Deps, id_number: str, secret: str) -> Entry | None:
-    """The entry if the secret matches; counts wrong secrets (unknown IDs too) towards the lock.
-
-    Shared by registration and verification: raises TooManyAttempts while locked and on the
-    5th wrong secret; returns None for an unknown ID or a wrong secret, alike.
-    """
-    limiter = AttemptLimiter(deps.auth, SECRET)
-    reservation = limiter.reserve(id_number)
-    entry = deps.candidates.get_entry(id_number)
-    ok = credentials.verify_secret(deps.pepper(), entry.secret_hash if entry else None, id_number, secret)
-    if not ok or entry is None:
-        limiter.failed(reservation)
-        return None
-    limiter.give_back(reservation)
-    return entry
-
-
 # -- registration --
 
 
 def register(deps: Deps, request: RegistrationRequest) -> RegistrationResponse:
+    from exam_results import emails, passwords
+
     entry = verify_secret_number(deps, request.id_number, request.secret_number)
     if entry is None:
         count("RegistrationsRefused")
@@ -106,7 +70,7 @@ def register(deps: Deps, request: RegistrationRequest) -> RegistrationResponse:
     if deps.candidates.get_account(request.id_number) is not None:
         raise AlreadyRegistered()
 
-    now = _now()
+    now = utc_now()
     account = Account(
         id_number=request.id_number,
         email=request.email,
@@ -116,7 +80,7 @@ def register(deps: Deps, request: RegistrationRequest) -> RegistrationResponse:
         newsletter_changed_at=now,
         created_at=now,
     )
-    token, record = _issue_token("confirm", request.id_number, tokens.CONFIRMATION_TTL)
+    token, record = issue_token("confirm", request.id_number, tokens.CONFIRMATION_TTL)
     deps.candidates.create_account(account, deps.auth.put_token_op(record))
     count("Registrations")
     logger.info("account created", extra={"email": mask_email(account.email)})
@@ -126,14 +90,14 @@ def register(deps: Deps, request: RegistrationRequest) -> RegistrationResponse:
 
 
 def confirm_email(deps: Deps, token: str) -> ConfirmationResponse:
-    record = _live_token(deps, token, "confirm")
+    record = live_token(deps, token, "confirm")
     if record is None:
         raise InvalidToken()
     try:
         dynamo.transact(
             [
                 deps.auth.consume_token_op(record.token_hash),
-                deps.candidates.confirm_email_op(record.id_number, _now()),
+                deps.candidates.confirm_email_op(record.id_number, utc_now()),
             ]
         )
     except ClientError as exc:
@@ -146,13 +110,15 @@ def confirm_email(deps: Deps, token: str) -> ConfirmationResponse:
 
 def resend_confirmation(deps: Deps, id_number: str) -> None:
     """Sends only to a registered, unconfirmed account, at most 3 an hour; answers alike."""
+    from exam_results import emails, send_limits
+
     entry, account = deps.candidates.entry_and_account(id_number)
     if entry is None or account is None or account.email_confirmed:
         return
     if not send_limits.try_take_slot(deps.auth, send_limits.CONFIRMATION_RESENDS, id_number):
         logger.info("confirmation resend over the hourly limit")
         return
-    token, record = _issue_token("confirm", id_number, tokens.CONFIRMATION_TTL)
+    token, record = issue_token("confirm", id_number, tokens.CONFIRMATION_TTL)
     deps.auth.put_token(record)
     link = deps.settings.link("confirm.html", token=token)
     _send(deps, emails.confirmation_email(account.email, entry.candidate_name, link), "Confirmation")
@@ -162,6 +128,9 @@ def resend_confirmation(deps: Deps, id_number: str) -> None:
 
 
 def login(deps: Deps, request: LoginRequest) -> LoginResponse:
+    from exam_results import passwords
+    from exam_results.lockout import LOGIN, AttemptLimiter
+
     limiter = AttemptLimiter(deps.auth, LOGIN)
     try:
         reservation = limiter.reserve(request.id_number)
@@ -186,32 +155,10 @@ def login(deps: Deps, request: LoginRequest) -> LoginResponse:
         deps.candidates.update_password_hash(
             account.id_number, account.password_hash, passwords.hash_password(request.password)
         )
-    token, record = _issue_token("session", account.id_number, tokens.SESSION_TTL)
+    token, record = issue_token("session", account.id_number, tokens.SESSION_TTL)
     deps.auth.put_token(record)
     count("LoginsSucceeded")
     return LoginResponse(token=token, expires_at=datetime.fromtimestamp(record.expires_at, tz=UTC))
-
-
-@dataclass(frozen=True)
-class Principal:
-    """An authenticated candidate: the live session token and the account behind it."""
-
-    token_hash: str
-    account: Account
-
-
-def authenticate(deps: Deps, authorization: str | None) -> Principal:
-    """Every missing, malformed, expired or revoked token → Unauthorized."""
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer":
-        raise Unauthorized()
-    record = _live_token(deps, token.strip(), "session")
-    if record is None:
-        raise Unauthorized()
-    account = deps.candidates.get_account(record.id_number)
-    if account is None or record.created_at < account.sessions_valid_after:
-        raise Unauthorized()
-    return Principal(token_hash=record.token_hash, account=account)
 
 
 def logout(deps: Deps, principal: Principal) -> None:
@@ -236,7 +183,7 @@ def _profile(account: Account, entry: Entry | None) -> ProfileResponse:
 
 
 def update_profile(deps: Deps, principal: Principal, newsletter_opt_in: bool) -> ProfileResponse:
-    account = deps.candidates.set_newsletter(principal.account.id_number, newsletter_opt_in, _now())
+    account = deps.candidates.set_newsletter(principal.account.id_number, newsletter_opt_in, utc_now())
     if account is None:
         raise Unauthorized()
     return _profile(account, deps.candidates.get_entry(account.id_number))
@@ -255,20 +202,25 @@ def erase_account(deps: Deps, principal: Principal) -> None:
 
 def request_password_reset(deps: Deps, id_number: str) -> None:
     """Sends only to a registered account, at most 3 an hour; always answers alike."""
+    from exam_results import emails, send_limits
+
     entry, account = deps.candidates.entry_and_account(id_number)
     if entry is None or account is None:
         return
     if not send_limits.try_take_slot(deps.auth, send_limits.RESET_EMAILS, id_number):
         logger.info("password reset over the hourly limit")
         return
-    token, record = _issue_token("reset", id_number, tokens.RESET_TTL)
+    token, record = issue_token("reset", id_number, tokens.RESET_TTL)
     deps.auth.put_token(record)
     link = deps.settings.link("reset.html", token=token)
     _send(deps, emails.reset_email(account.email, entry.candidate_name, link), "Reset")
 
 
 def confirm_password_reset(deps: Deps, request: PasswordResetConfirmation) -> None:
-    record = _live_token(deps, request.token, "reset")
+    from exam_results import passwords
+    from exam_results.lockout import LOGIN
+
+    record = live_token(deps, request.token, "reset")
     if record is None:
         raise InvalidToken()
     new_hash = passwords.hash_password(request.password)
@@ -276,7 +228,7 @@ def confirm_password_reset(deps: Deps, request: PasswordResetConfirmation) -> No
         dynamo.transact(
             [
                 deps.auth.consume_token_op(record.token_hash),
-                deps.candidates.set_password_op(record.id_number, new_hash, _now()),
+                deps.candidates.set_password_op(record.id_number, new_hash, utc_now()),
                 deps.auth.clear_op(deps.auth.attempts_pk(LOGIN.scope, record.id_number)),
             ]
         )

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from exam_results.api_models import (
+from exam_results.catalogue import get_exam
+from exam_results.errors import NotFound
+from exam_results.models import Entry, ExamSession, Result
+from exam_results.observability import count
+from exam_results.repositories.candidates import ENTRY_SK
+from exam_results.result_models import (
     Centre,
     Certificate,
     ExamRef,
@@ -14,12 +19,7 @@ from exam_results.api_models import (
     VerificationRequest,
     VerificationResponse,
 )
-from exam_results.catalogue import get_exam
-from exam_results.errors import NotFound
-from exam_results.models import Entry, ExamSession, Result
-from exam_results.observability import count
-from exam_results.repositories.candidates import ENTRY_SK
-from exam_results.usecases.accounts import Principal, verify_secret_number
+from exam_results.usecases.identity import Principal, verify_secret_number
 from exam_results.wiring import Deps
 
 CERTIFICATE_DELAY = timedelta(days=28)

@@ -1,0 +1,83 @@
+"""Who is asking: session tokens and Secret Numbers, shared by the account use cases and the
+results function (which authenticates candidates and verifies Secret Numbers, and imports
+nothing else of the accounts).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from datetime import UTC, datetime
+from typing import NamedTuple
+
+from exam_results import tokens
+from exam_results.errors import Unauthorized
+from exam_results.models import Account, Entry, TokenKind, TokenRecord
+from exam_results.wiring import Deps
+
+
+def utc_now() -> datetime:
+    return datetime.fromtimestamp(time.time(), tz=UTC)
+
+
+def issue_token(kind: TokenKind, id_number: str, ttl: int) -> tuple[str, TokenRecord]:
+    token = tokens.new_token()
+    now = time.time()
+    return token, TokenRecord(
+        token_hash=tokens.token_hash(token),
+        kind=kind,
+        id_number=id_number,
+        created_at=now,
+        expires_at=math.ceil(now) + ttl,
+    )
+
+
+def live_token(deps: Deps, token: str, kind: TokenKind) -> TokenRecord | None:
+    """The stored token if it exists, is of this kind and has not expired (TTL deletes late)."""
+    if not tokens.well_formed(token):
+        return None
+    record = deps.auth.get_token(tokens.token_hash(token))
+    if record is None or record.kind != kind or not record.live(time.time()):
+        return None
+    return record
+
+
+def verify_secret_number(deps: Deps, id_number: str, secret: str) -> Entry | None:
+    """The entry if the secret matches; counts wrong secrets (unknown IDs too) towards the lock.
+
+    Shared by registration and verification: raises TooManyAttempts while locked and on the
+    5th wrong secret; returns None for an unknown ID or a wrong secret, alike.
+    """
+    from exam_results import credentials
+    from exam_results.lockout import SECRET, AttemptLimiter
+
+    limiter = AttemptLimiter(deps.auth, SECRET)
+    reservation = limiter.reserve(id_number)
+    entry = deps.candidates.get_entry(id_number)
+    ok = credentials.verify_secret(deps.pepper(), entry.secret_hash if entry else None, id_number, secret)
+    if not ok or entry is None:
+        limiter.failed(reservation)
+        return None
+    limiter.give_back(reservation)
+    return entry
+
+
+class Principal(NamedTuple):
+    """An authenticated candidate: the live session token and the account behind it."""
+
+    token_hash: str
+    account: Account
+
+
+def authenticate(deps: Deps, authorization: str | None) -> Principal:
+    """Every missing, malformed, expired or revoked token → Unauthorized."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer":
+        raise Unauthorized()
+    record = live_token(deps, token.strip(), "session")
+    if record is None:
+        raise Unauthorized()
+    account = deps.candidates.get_account(record.id_number)
+    if account is None or record.created_at < account.sessions_valid_after:
+        raise Unauthorized()
+    return Principal(token_hash=record.token_hash, account=account)
