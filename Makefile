@@ -68,9 +68,12 @@ browser:
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; \
 	else echo "chromium is missing: install Debian's chromium (sudo apt-get install chromium) for the browser tests"; fi
 
-# sam build without containers (needs python3.13 with pip on PATH: pyenv's, via .python-version).
+# sam build without containers (needs python3.13 with pip on PATH: pyenv's, via .python-version),
+# then bytecode for every module it output (sam build ships none; Lambda would compile them all at
+# every cold start: docs/performance.md).
 build: $(SAM_VENV)/.installed
 	$(SAM) build --template template.yaml --config-env $(STAGE)
+	python3.13 -m devtools.compile_build .aws-sam/build
 
 # sam deploy with samconfig.toml's environment for the stage, then the candidate pages:
 # make deploy STAGE=dev|prod
@@ -101,9 +104,16 @@ benchmark: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_uploads
 	$(BIN)/python -m benchmarks.bench_confirmations
 
-# Init time of each function's handler in a fresh process vs import boto3 + one client.
-benchmark-coldstart: $(STAMP)
-	$(BIN)/python -m benchmarks.cold_start --runs 7 --json test-artifacts/cold-start.json
+# Init time of each function's handler in a fresh process vs import boto3 + one client: the
+# template's sources, then make build's output (what is deployed), timed; instruction counts of both
+# when valgrind is installed (docs/performance.md).
+benchmark-coldstart: $(STAMP) build
+	$(BIN)/python -m benchmarks.cold_start --runs 11 --json test-artifacts/cold-start.json
+	$(BIN)/python -m benchmarks.cold_start --runs 11 --built .aws-sam/build --json test-artifacts/cold-start-built.json
+	if command -v valgrind >/dev/null; then \
+	  $(BIN)/python -m benchmarks.cold_start --instructions --json test-artifacts/cold-start-instructions.json && \
+	  $(BIN)/python -m benchmarks.cold_start --instructions --built .aws-sam/build --json test-artifacts/cold-start-built-instructions.json; \
+	else echo "valgrind not installed: instruction counts skipped"; fi
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache test-artifacts

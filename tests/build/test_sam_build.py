@@ -1,6 +1,7 @@
-"""`sam build` (no container) produces artefacts that import cleanly on python3.13 the way
-Lambda loads them: the function's code at the root, the common layer under /opt/python, and
-only what the Lambda runtime itself provides (boto3) besides."""
+"""`make build` (`sam build` without a container, then `devtools.compile_build`) produces
+artefacts that import cleanly on python3.13 the way Lambda loads them: the function's code at the
+root, the common layer under /opt/python, only what the Lambda runtime itself provides (boto3)
+besides, and bytecode for every module, so that nothing is compiled at a cold start."""
 
 from __future__ import annotations
 
@@ -37,6 +38,11 @@ def built(tmp_path_factory) -> Path:
         timeout=600,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    # As `make build` does next: bytecode for every module (sam build ships none).
+    compiled = subprocess.run(
+        [python313, "-m", "devtools.compile_build", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
+    assert compiled.returncode == 0, compiled.stdout[-3000:] + compiled.stderr[-3000:]
     return out
 
 
@@ -90,10 +96,17 @@ def test_every_function_imports_with_python313_as_lambda_loads_it(built, runtime
     for logical_id, spec in functions.items():
         code = built / logical_id
         module, _, attr = spec.handler.rpartition(".")
+        # Records every module compiled from source while the handler is imported: none of the
+        # build's may be (Lambda would compile them at every cold start).
         probe = (
-            "import sys, json, importlib;"
+            "import sys, json, importlib, importlib._bootstrap_external as be;"
+            "compiled = [];"
+            "original = be.SourceLoader.source_to_code;"
+            "be.SourceLoader.source_to_code = lambda self, data, path, *a, **k: "
+            "(compiled.append(str(path)), original(self, data, path, *a, **k))[1];"
             f"sys.path[:0] = {[str(code), str(built / 'CommonLayer' / 'python'), str(runtime)]!r};"
             f"m = importlib.import_module({module!r}); assert callable(getattr(m, {attr!r}));"
+            f"print(json.dumps([p for p in compiled if p.startswith({str(built)!r})]));"
             "print(json.dumps(sorted(k for k in sys.modules if k.split('.')[0] in "
             "('exam_results', 'aws_lambda_powertools', 'pydantic', 'argon2'))[:3]))"
         )
@@ -113,4 +126,19 @@ def test_every_function_imports_with_python313_as_lambda_loads_it(built, runtime
             timeout=120,
         )
         assert proc.returncode == 0, f"{logical_id}: {proc.stderr[-2000:]}"
-        assert json.loads(proc.stdout.strip().splitlines()[-1]), logical_id
+        compiled_from_source, loaded = (json.loads(line) for line in proc.stdout.strip().splitlines()[-2:])
+        assert loaded, logical_id
+        assert compiled_from_source == [], f"{logical_id} compiled modules at import: {compiled_from_source[:5]}"
+
+
+def test_build_ships_unchecked_bytecode_for_every_module(built):
+    """PEP 552 flags 0b01: hash-based, never checked against the source (a zip changes mtimes)."""
+    import importlib.util
+
+    sources = [p for p in built.rglob("*.py") if "__pycache__" not in p.parts]
+    assert len(sources) > 500
+    for source in sources:
+        cached = Path(importlib.util.cache_from_source(str(source)))
+        assert cached.exists(), source
+        flags = int.from_bytes(cached.read_bytes()[4:8], "little")
+        assert flags == 0b01, (source, flags)
