@@ -1,26 +1,71 @@
 """Cold start: init time of each function's handler against a bare ``import boto3`` + one client.
 
 For every function of ``template.yaml``, a fresh Python process gets the function's template
-environment (resources named as CloudFormation would, nothing is called), the function's code
-directory and its layers on ``sys.path`` (as Lambda lays out ``/var/task`` and ``/opt/python``),
-and measures, inside the process, the time to import the handler module. The baseline, in the
-same run, is a fresh process doing ``import boto3`` and creating one DynamoDB client. Each is
-run several times; the median counts. Goal: each handler at most 1.3× the baseline.
+environment (resources named as CloudFormation would, nothing is called) and the ``sys.path``
+Lambda gives it: the function's code directory (``/var/task``), its layer (``/opt/python``) and a
+site directory holding only the layer's requirements and what the Lambda runtime provides
+(boto3 and its dependencies), linked from this virtual environment (``python -I -S``, as
+``tests/build`` imports the built functions: none of the development packages is visible).
+Inside the process it measures the import of the handler module: its CPU time
+(``time.process_time``) and its wall time. The baseline, in the same run, is a fresh process
+doing ``import boto3`` and creating one DynamoDB client. Goal: each handler at most 1.3× the
+baseline.
 
-    python -m benchmarks.cold_start [--runs 7] [--goal 1.3] [--strict] [--importtime FUNCTION] [--json FILE]
+Built for a noisy machine (a shared VM whose CPU speed changes from one second to the next):
 
-With ``--strict`` it exits 1 if a handler misses the goal. Interpreter start-up is outside both
-measurements; so is the creation of the handler's clients (lazy, on first use).
+* every handler process runs between two baseline processes (B F₁ B F₂ B … Fₙ B, the functions
+  in a new random order each round) and its ratio is taken against the mean of those two
+  neighbours, a second or so away: a slow spell of the machine slows both sides alike;
+* the figure is the median of these paired ratios over the rounds; their quartiles are shown;
+* CPU time leaves out the time the process waits for a CPU (other work on the machine); on an
+  idle machine it is within a few per cent of the wall time (both are shown). The goal is
+  checked on the CPU ratio unless ``--metric wall``;
+* one untimed round first, so that every file is in the page cache;
+* ``--instructions`` counts the instructions each import executes instead (valgrind's
+  callgrind, one process each, the interpreter's start-up subtracted): no noise at all, but
+  blind to cache misses, so a cross-check of the timed ratios rather than a replacement.
+
+Three layouts of the code (``-B``: nothing writes bytecode while measuring):
+
+* by default the template's sources, as a harness that runs ``template.yaml`` sees them: the
+  exam_results sources are compiled in every process, the third-party packages use this
+  environment's ``.pyc``;
+* ``--built DIR`` a ``sam build`` output: ``make build``'s (``sam build`` then
+  ``devtools.compile_build``: a ``.pyc`` for every module, what is deployed) or a bare
+  ``sam build``'s (no ``.pyc`` at all: every module compiled at every cold start);
+* ``--precompiled`` copies of the code and layer directories with a ``.pyc`` beside every source.
+
+Two reference rows, with an API function's environment and ``sys.path`` and no code of ours,
+show what the libraries cost by themselves: Powertools' REST resolver with request validation
+(``enable_validation=True``, which imports pydantic and its OpenAPI machinery) plus Logger and
+Metrics; and the same resolver without validation, with pydantic imported beside it.
+
+    python -m benchmarks.cold_start [--runs 7] [--goal 1.3] [--metric cpu|wall] [--strict]
+                                    [--instructions] [--built DIR] [--precompiled]
+                                    [--importtime FUNCTION]
+                                    [--json FILE]
+
+With ``--strict`` it exits 1 if a handler misses the goal. Interpreter start-up is outside every
+measurement; so is the creation of the handler's clients (lazy, on first use).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import os
+import random
+import re
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +74,25 @@ sys.path.insert(0, str(ROOT))
 
 from devtools.stack import Stack  # noqa: E402
 
-CHILD = r"""
-import sys, time
-t0 = time.perf_counter()
+# What the python3.13 Lambda runtime provides besides the standard library (with their
+# dependencies), as tests/build/test_sam_build.py lays it out.
+RUNTIME_REQUIREMENTS = ["boto3"]
+
+# Before the clock starts: the function's sys.path, and the modules a normal start-up (``site``)
+# loads, which ``-S`` leaves out (with ``-S``, importing ``site`` changes no path).
+PRELUDE = "import sys\nsys.path[:0] = {path!r}\nimport site, time\n"
+
+CHILD = (
+    PRELUDE
+    + r"""
+w0 = time.perf_counter()
+c0 = time.process_time()
 {body}
-t1 = time.perf_counter()
-print("INIT_MS", (t1 - t0) * 1000)
+c1 = time.process_time()
+w1 = time.perf_counter()
+print("INIT_MS", (w1 - w0) * 1000, (c1 - c0) * 1000)
 """
+)
 
 BASELINE = """
 import boto3
@@ -49,6 +106,36 @@ module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
 getattr(module, {attr!r})
 """
+
+# Reference rows (no code of ours): what the libraries an API function is built on cost by
+# themselves, measured like the functions (never checked against the goal).
+REFERENCE_CONTEXT = "RegisterFunction"
+REFERENCE_PREFIX = "reference: "
+REFERENCES = {
+    f"{REFERENCE_PREFIX}resolver + validation": (
+        "import boto3\n"
+        "from aws_lambda_powertools import Logger, Metrics\n"
+        "from aws_lambda_powertools.event_handler import APIGatewayRestResolver\n"
+        "APIGatewayRestResolver(enable_validation=True)\n"
+    ),
+    f"{REFERENCE_PREFIX}resolver + pydantic": (
+        "import boto3\n"
+        "from aws_lambda_powertools import Logger, Metrics\n"
+        "from aws_lambda_powertools.event_handler import APIGatewayRestResolver\n"
+        "from pydantic import BaseModel\n"
+        "APIGatewayRestResolver()\n"
+    ),
+}
+
+METRICS = ("cpu", "wall")
+PYTHON_FLAGS = ["-I", "-S", "-B"]
+
+
+@dataclass(frozen=True)
+class Job:
+    body: str
+    env: dict[str, str]
+    path: list[str]
 
 
 class _Placeholders(dict):  # type: ignore[type-arg]
@@ -79,19 +166,135 @@ def _base_env() -> dict[str, str]:
             "AWS_REGION": "eu-west-2",
             "AWS_DEFAULT_REGION": "eu-west-2",
             "AWS_EC2_METADATA_DISABLED": "true",
-            "PYTHONDONTWRITEBYTECODE": "1",
         }
     )
     return env
 
 
-def run_child(
-    body: str, env: dict[str, str], path: list[str], extra_args: list[str] | None = None
-) -> tuple[float, str]:
-    env = {**env, "PYTHONPATH": os.pathsep.join(path)}
+# -- the Lambda-like site directory --
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _closure(requirements: Iterable[str]) -> list[importlib.metadata.Distribution]:
+    """The installed distributions of these requirements and of everything they require."""
+    from packaging.requirements import Requirement
+
+    found: dict[str, importlib.metadata.Distribution] = {}
+    todo = [Requirement(line).name for line in requirements]
+    while todo:
+        name = todo.pop()
+        if _key(name) in found:
+            continue
+        dist = importlib.metadata.distribution(name)
+        found[_key(name)] = dist
+        for text in dist.requires or []:
+            requirement = Requirement(text)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                todo.append(requirement.name)
+    return list(found.values())
+
+
+def _layer_requirements(layers: Iterable[Path]) -> list[str]:
+    lines = []
+    for layer in layers:
+        path = layer / "requirements.txt"
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                line = line.split("#", 1)[0].strip()
+                if line:
+                    lines.append(line)
+    return lines
+
+
+def lambda_site(target: Path, requirements: Iterable[str]) -> Path:
+    """A directory of links to these distributions only (their packages, modules, ``.pyc`` and
+    metadata), so that the process sees what Lambda's would: no development packages."""
+    target.mkdir(parents=True, exist_ok=True)
+    for dist in _closure([*RUNTIME_REQUIREMENTS, *requirements]):
+        base = Path(str(dist.locate_file("")))
+        for file in dist.files or []:
+            parts = Path(str(file)).parts
+            if not parts or parts[0] == "..":
+                continue
+            if parts[0] == "__pycache__":  # the .pyc of a top-level module (typing_extensions)
+                (target / "__pycache__").mkdir(exist_ok=True)
+                link = target / "__pycache__" / parts[-1]
+                source = base / "__pycache__" / parts[-1]
+            else:
+                link, source = target / parts[0], base / parts[0]
+            if source.exists() and not link.exists():
+                link.symlink_to(source)
+    return target
+
+
+# -- the processes --
+
+
+def _compiled_copy(source: Path, workdir: Path, copies: dict[Path, Path]) -> Path:
+    """A copy of a code or layer directory with a ``.pyc`` beside every source (what a build
+    step ``python -m compileall --invalidation-mode unchecked-hash`` would ship)."""
+    if source not in copies:
+        target = workdir / f"compiled{len(copies)}"
+        shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+        subprocess.run(
+            [sys.executable, "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash", str(target)],
+            check=True,
+            capture_output=True,
+        )
+        copies[source] = target
+    return copies[source]
+
+
+def jobs(workdir: Path, built: Path | None = None, precompiled: bool = False) -> dict[str, Job]:
+    """The baseline and one handler import per function of the template."""
+    stack = dry_stack()
+    base_env = _base_env()
+    sites: dict[tuple[str, ...], Path] = {}
+    copies: dict[Path, Path] = {}
+
+    def site(requirements: list[str]) -> Path:
+        key = tuple(sorted(requirements))
+        if key not in sites:
+            sites[key] = lambda_site(workdir / f"site{len(sites)}", requirements)
+        return sites[key]
+
+    out = {"baseline": Job(BASELINE, base_env, [str(site([]))])}
+    layer_ids = {
+        (ROOT / resource["Properties"]["ContentUri"]).resolve(): logical
+        for logical, resource in stack.resources.items()
+        if resource.get("Type") == "AWS::Serverless::LayerVersion"
+    }
+    for logical, spec in stack.functions().items():
+        module, _, attr = spec.handler.rpartition(".")
+        if built is None:
+            code, layers = spec.code_uri, list(spec.layers)
+            runtime = site(_layer_requirements(layers))
+        else:  # sam build's output: the layer holds its requirements under python/
+            code = built / logical
+            layers = [built / layer_ids[layer.resolve()] / "python" for layer in spec.layers]
+            runtime = site([])
+        if precompiled:
+            code = _compiled_copy(code, workdir, copies)
+            layers = [_compiled_copy(layer, workdir, copies) for layer in layers]
+        path = code / (module.replace(".", "/") + ".py")
+        env = {**base_env, **spec.env, "AWS_LAMBDA_FUNCTION_NAME": spec.name}
+        sys_path = [str(code), *(str(layer) for layer in layers), str(runtime)]
+        out[logical] = Job(HANDLER.format(path=str(path), attr=attr), env, sys_path)
+    api = out.get(REFERENCE_CONTEXT)
+    if api is not None:  # the libraries alone, with an API function's environment and sys.path
+        for name, body in REFERENCES.items():
+            out[name] = Job(body, api.env, api.path)
+    return out
+
+
+def run_child(job: Job, extra_args: list[str] | None = None) -> tuple[dict[str, float], str]:
+    """One fresh process: ({"wall": ms, "cpu": ms} of the job's body, its stderr)."""
     out = subprocess.run(
-        [sys.executable, *(extra_args or []), "-c", CHILD.format(body=body)],
-        env=env,
+        [sys.executable, *PYTHON_FLAGS, *(extra_args or []), "-c", CHILD.format(path=job.path, body=job.body)],
+        env=job.env,
         capture_output=True,
         text=True,
         check=True,
@@ -99,79 +302,235 @@ def run_child(
         timeout=120,
     )
     line = next(line for line in out.stdout.splitlines() if line.startswith("INIT_MS"))
-    return float(line.split()[1]), out.stderr
+    _tag, wall, cpu = line.split()
+    return {"wall": float(wall), "cpu": float(cpu)}, out.stderr
 
 
-def measure(runs: int) -> dict[str, Any]:
-    """Rounds of one baseline process then one process per function (interleaved, so that a
-    change of load on the machine touches the baseline and the handlers alike)."""
-    stack = dry_stack()
-    base_env = _base_env()
-    jobs: dict[str, tuple[str, dict[str, str], list[str]]] = {"baseline": (BASELINE, base_env, [])}
-    for logical, spec in stack.functions().items():
-        module, _, attr = spec.handler.rpartition(".")
-        path = spec.code_uri / (module.replace(".", "/") + ".py")
-        env = {**base_env, **spec.env, "AWS_LAMBDA_FUNCTION_NAME": spec.name}
-        sys_path = [str(spec.code_uri), *(str(layer) for layer in spec.layers)]
-        jobs[logical] = (HANDLER.format(path=str(path), attr=attr), env, sys_path)
-    times: dict[str, list[float]] = {name: [] for name in jobs}
-    for _ in range(runs):
-        for name, (body, env, sys_path) in jobs.items():
-            times[name].append(run_child(body, env, sys_path)[0])
-    baseline = statistics.median(times.pop("baseline"))
+def _quartiles(values: list[float]) -> tuple[float, float]:
+    if len(values) < 2:
+        return values[0], values[0]
+    q = statistics.quantiles(values, n=4, method="inclusive")
+    return q[0], q[2]
+
+
+def measure(
+    runs: int, warmup: int = 1, seed: int = 0, built: Path | None = None, precompiled: bool = False
+) -> dict[str, Any]:
+    """``runs`` rounds of B F₁ B F₂ … B Fₙ B (functions shuffled each round), after ``warmup``
+    untimed rounds. Each handler sample is paired with the mean of its two neighbouring
+    baseline samples."""
+    with tempfile.TemporaryDirectory(prefix="cold-start-") as tmp:
+        all_jobs = jobs(Path(tmp), built, precompiled)
+        baseline_job = all_jobs.pop("baseline")
+        names = list(all_jobs)
+        rng = random.Random(seed)
+        samples: dict[str, list[dict[str, float]]] = defaultdict(list)
+        ratios: dict[str, dict[str, list[float]]] = {name: {m: [] for m in METRICS} for name in names}
+        for round_no in range(warmup + runs):
+            timed = round_no >= warmup
+            order = names[:]
+            rng.shuffle(order)
+            before = run_child(baseline_job)[0]
+            if timed:
+                samples["baseline"].append(before)
+            for name in order:
+                figures = run_child(all_jobs[name])[0]
+                after = run_child(baseline_job)[0]
+                if timed:
+                    samples[name].append(figures)
+                    samples["baseline"].append(after)
+                    for metric in METRICS:
+                        ratios[name][metric].append(figures[metric] / ((before[metric] + after[metric]) / 2))
+                before = after
+
+    def median(name: str, metric: str) -> float:
+        return statistics.median(s[metric] for s in samples[name])
+
+    functions: dict[str, dict[str, Any]] = {}
+    for name in names:
+        row: dict[str, Any] = {
+            "median_ms": round(median(name, "wall"), 1),
+            "min_ms": round(min(s["wall"] for s in samples[name]), 1),
+            "cpu_median_ms": round(median(name, "cpu"), 1),
+        }
+        for metric in METRICS:
+            low, high = _quartiles(ratios[name][metric])
+            row[f"ratio_{metric}"] = round(statistics.median(ratios[name][metric]), 3)
+            row[f"ratio_{metric}_quartiles"] = [round(low, 3), round(high, 3)]
+            row[f"ratio_{metric}_range"] = [round(min(ratios[name][metric]), 3), round(max(ratios[name][metric]), 3)]
+        functions[name] = row
     return {
         "runs": runs,
-        "baseline_ms": round(baseline, 1),
-        "functions": {
-            name: {
-                "median_ms": round(statistics.median(ts), 1),
-                "min_ms": round(min(ts), 1),
-                "ratio": round(statistics.median(ts) / baseline, 2),
-            }
-            for name, ts in times.items()
+        "warmup_rounds": warmup,
+        "method": "paired: each handler process between two baseline processes; median of the ratios",
+        "baseline_ms": round(median("baseline", "wall"), 1),
+        "baseline_cpu_ms": round(median("baseline", "cpu"), 1),
+        "baseline_samples": len(samples["baseline"]),
+        "functions": functions,
+        "samples_ms": {
+            name: [[round(s["cpu"], 1), round(s["wall"], 1)] for s in rows] for name, rows in samples.items()
         },
+        "paired_ratios_cpu": {name: [round(r, 3) for r in ratios[name]["cpu"]] for name in names},
     }
 
 
-def import_profile(logical: str, top: int = 15) -> list[tuple[float, str]]:
-    """The slowest imports (cumulative µs) of one handler, from ``python -X importtime``."""
-    stack = dry_stack()
-    spec = stack.functions()[logical]
-    module, _, attr = spec.handler.rpartition(".")
-    path = spec.code_uri / (module.replace(".", "/") + ".py")
-    env = {**_base_env(), **spec.env}
-    sys_path = [str(spec.code_uri), *(str(layer) for layer in spec.layers)]
-    _ms, stderr = run_child(HANDLER.format(path=str(path), attr=attr), env, sys_path, ["-X", "importtime"])
+# -- instruction counts (valgrind) --
+
+
+def _instructions(job: Job, out_file: Path) -> int:
+    """Instructions one process executes (callgrind's total), start-up included."""
+    code = CHILD.format(path=job.path, body=job.body)
+    subprocess.run(
+        ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out_file}", sys.executable, *PYTHON_FLAGS, "-c", code],
+        env=job.env,
+        capture_output=True,
+        check=True,
+        cwd="/",
+        timeout=1800,
+    )
+    text = out_file.read_text(encoding="utf-8", errors="replace")
+    out_file.unlink()
+    found = re.search(r"^(?:summary|totals): (\d+)", text, re.M)
+    assert found, "no instruction count in callgrind's output"
+    return int(found.group(1))
+
+
+def measure_instructions(built: Path | None = None, precompiled: bool = False) -> dict[str, Any]:
+    """Millions of instructions of each job's body: its process minus the same process with an
+    empty body (the interpreter's start-up). Deterministic, so one process each."""
+    if not shutil.which("valgrind"):
+        raise SystemExit("--instructions needs valgrind (apt-get install valgrind)")
+    with tempfile.TemporaryDirectory(prefix="cold-start-") as tmp:
+        all_jobs = jobs(Path(tmp), built, precompiled)
+        tasks = [(name, job) for name, job in all_jobs.items()]
+        tasks += [(f"{name}/start-up", Job("pass", job.env, job.path)) for name, job in all_jobs.items()]
+
+        def count(task: tuple[str, Job]) -> int:
+            name, job = task
+            return _instructions(job, Path(tmp) / (name.replace("/", "-") + ".out"))
+
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            counts = dict(zip([name for name, _ in tasks], pool.map(count, tasks), strict=True))
+    net = {name: (counts[name] - counts[f"{name}/start-up"]) / 1e6 for name in all_jobs}
+    baseline = net.pop("baseline")
+    return {
+        "method": "callgrind instruction counts, interpreter start-up subtracted",
+        "baseline_minstr": round(baseline, 1),
+        "functions": {name: {"minstr": round(m, 1), "ratio": round(m / baseline, 3)} for name, m in net.items()},
+    }
+
+
+# -- where the time goes --
+
+
+def _importtime_rows(stderr: str) -> list[tuple[float, float, str]]:
+    """(self ms, cumulative ms, module) of each import in ``-X importtime`` output."""
     rows = []
     for line in stderr.splitlines():
         if line.startswith("import time:") and "|" in line:
-            _self, cumulative, name = (part.strip() for part in line[len("import time:") :].split("|"))
-            if cumulative.isdigit():
-                rows.append((int(cumulative) / 1000, name))
-    return sorted(rows, reverse=True)[:top]
+            own, cumulative, name = (part.strip() for part in line[len("import time:") :].split("|"))
+            if own.isdigit() and cumulative.isdigit():
+                rows.append((int(own) / 1000, int(cumulative) / 1000, name))
+    return rows
+
+
+def import_profile(logical: str, top: int = 15) -> tuple[list[tuple[float, str]], list[tuple[float, int, str]]]:
+    """The slowest imports (cumulative ms) of one handler, from ``python -X importtime``, and the
+    self time of the modules it imports and the baseline does not, by package
+    (``exam_results``, ``aws_lambda_powertools`` and ``pydantic`` by subpackage)."""
+    with tempfile.TemporaryDirectory(prefix="cold-start-") as tmp:
+        all_jobs = jobs(Path(tmp))
+        _ms, base_err = run_child(all_jobs["baseline"], ["-X", "importtime"])
+        _ms, stderr = run_child(all_jobs[logical], ["-X", "importtime"])
+    rows = _importtime_rows(stderr)
+    slowest = sorted(((cumulative, name) for _own, cumulative, name in rows), reverse=True)[:top]
+    baseline = {name for _o, _c, name in _importtime_rows(base_err)}
+    groups: dict[str, list[float]] = defaultdict(list)
+    for own, _cumulative, name in rows:
+        if name not in baseline:
+            parts = name.split(".")
+            depth = 2 if parts[0] in {"exam_results", "aws_lambda_powertools", "pydantic", "boto3"} else 1
+            groups[".".join(parts[:depth])].append(own)
+    extra = sorted(((sum(t), len(t), group) for group, t in groups.items()), reverse=True)[:top]
+    return slowest, extra
+
+
+# -- command line --
+
+
+def _print_timed(results: dict[str, Any], args: argparse.Namespace) -> list[str]:
+    print(
+        f"python {sys.version.split()[0]}, {args.runs} rounds (+{args.warmup} untimed), each handler process "
+        "between two baseline processes; median of the paired ratios [quartiles]"
+    )
+    print(f"{'':34} {'CPU ms':>8} {'wall ms':>8}   {'× CPU':>20}   {'× wall':>20}")
+    print(f"{'baseline: import boto3 + one client':34} {results['baseline_cpu_ms']:8.1f} {results['baseline_ms']:8.1f}")
+    failed = []
+    for logical, row in results["functions"].items():
+        ratio = row[f"ratio_{args.metric}"]
+        mark = "ok" if ratio <= args.goal else f"OVER {args.goal}x"
+        cells = [
+            f"{row[f'ratio_{m}']:5.2f} [{row[f'ratio_{m}_quartiles'][0]:4.2f}–{row[f'ratio_{m}_quartiles'][1]:4.2f}]"
+            for m in METRICS
+        ]
+        times = f"{row['cpu_median_ms']:8.1f} {row['median_ms']:8.1f}"
+        reference = logical.startswith(REFERENCE_PREFIX)
+        print(f"{logical:34} {times}   {cells[0]:>20}   {cells[1]:>20}  {'' if reference else mark}")
+        row["ratio"] = ratio
+        if ratio > args.goal and not reference:
+            failed.append(logical)
+    return failed
+
+
+def _print_instructions(results: dict[str, Any], args: argparse.Namespace) -> list[str]:
+    print(f"python {sys.version.split()[0]}, instructions executed (callgrind), start-up subtracted")
+    print(f"{'baseline: import boto3 + one client':34} {results['baseline_minstr']:9.1f} M")
+    failed = []
+    for logical, row in results["functions"].items():
+        mark = "ok" if row["ratio"] <= args.goal else f"OVER {args.goal}x"
+        reference = logical.startswith(REFERENCE_PREFIX)
+        print(f"{logical:34} {row['minstr']:9.1f} M  {row['ratio']:5.2f}x  {'' if reference else mark}")
+        if row["ratio"] > args.goal and not reference:
+            failed.append(logical)
+    return failed
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=7, help="timed rounds (default 7)")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default 1)")
     parser.add_argument("--goal", type=float, default=1.3)
+    parser.add_argument("--metric", choices=METRICS, default="cpu", help="the timed ratio the goal is checked on")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the order of the functions in each round")
+    parser.add_argument("--instructions", action="store_true", help="count instructions (valgrind) instead of timing")
+    parser.add_argument("--built", type=Path, metavar="DIR", help="measure a `sam build` output directory")
+    parser.add_argument(
+        "--precompiled", action="store_true", help="with a .pyc beside every source of the code and layer directories"
+    )
     parser.add_argument("--importtime", metavar="FUNCTION", help="show the slowest imports of one function")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a handler misses the goal")
     args = parser.parse_args(argv)
+    if args.built is not None:
+        args.built = args.built.resolve()  # the processes run in /
     if args.importtime:
-        for ms, name in import_profile(args.importtime):
+        slowest, extra = import_profile(args.importtime)
+        print("slowest imports (cumulative; -X importtime inflates them):")
+        for ms, name in slowest:
             print(f"{ms:8.1f} ms  {name}")
+        print("\nbeyond the baseline's imports (self time by package, number of modules):")
+        for ms, count, group in extra:
+            print(f"{ms:8.1f} ms  {count:4d}  {group}")
         return 0
-    results = measure(args.runs)
-    print(f"python {sys.version.split()[0]}, median of {args.runs} fresh processes each")
-    print(f"{'baseline: import boto3 + one client':42} {results['baseline_ms']:8.1f} ms")
-    failed = []
-    for logical, figures in results["functions"].items():
-        mark = "ok" if figures["ratio"] <= args.goal else f"OVER {args.goal}x"
-        print(f"{logical:42} {figures['median_ms']:8.1f} ms  {figures['ratio']:5.2f}x  {mark}")
-        if figures["ratio"] > args.goal:
-            failed.append(logical)
+    if args.instructions:
+        results = measure_instructions(args.built, args.precompiled)
+        failed = _print_instructions(results, args)
+    else:
+        results = measure(args.runs, warmup=args.warmup, seed=args.seed, built=args.built, precompiled=args.precompiled)
+        failed = _print_timed(results, args)
+    results.update({"goal": args.goal, "metric": "instructions" if args.instructions else args.metric})
+    results.update({"built": str(args.built) if args.built else None, "precompiled": args.precompiled})
+    results["over_goal"] = failed
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
