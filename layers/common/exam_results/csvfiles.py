@@ -55,6 +55,7 @@ from pydantic import BaseModel, ConfigDict
 from .catalogue import (
     SKILLS_ALL,
 )
+from .credentials import ID_NUMBER_RE, SECRET_NUMBER_RE
 
 __all__ = [
     "ENTRY_COLUMNS",
@@ -635,10 +636,10 @@ def _split_line(line: str) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------
-# Field checks (regexes compiled once)
+# Field checks (regexes compiled once; the ID and Secret Number formats are credentials')
 
-_ID_NUMBER = re.compile(r"[A-Za-z0-9]{6,12}")
-_SECRET = re.compile(r"[0-9]{4,8}")
+_ID_NUMBER = ID_NUMBER_RE
+_SECRET = SECRET_NUMBER_RE
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _ISO_INSTANT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}.*")
 _SESSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")

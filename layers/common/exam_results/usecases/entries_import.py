@@ -20,24 +20,26 @@ from exam_results.csvfiles import (
     FileRejected,
     Report,
     ReportError,
-    duplicate_errors,
     read_rows,
 )
 from exam_results.entry_rows import EntriesFileChecker, ParsedEntry, validate_entry_row
 from exam_results.models import Entry, ExamSession
 from exam_results.observability import count, logger
 from exam_results.repositories.uploads import BATCH_GET_KEYS, S3Object, UploadsRepository
-from exam_results.usecases import uploads
 from exam_results.usecases.uploads import (
     FileChanged,
-    ImportConflict,
     ReportErrors,
     chunks,
     handle_upload,
 )
 from exam_results.wiring import Deps
 
-__all__ = ["SecretIssuer", "import_entries"]
+__all__ = ["ImportConflict", "SecretIssuer", "import_entries"]
+
+
+class ImportConflict(Exception):
+    """A session changed between validation and writing (released, or created by another
+    file): the event is retried and the file validated again."""
 
 
 class SecretIssuer:
@@ -98,7 +100,7 @@ class _EntriesImport:
             self.errors.add(exc.errors)
         else:
             self._check_chunk(pending)
-        self.errors.add_repeats(duplicate_errors(self.checker.ids, uploads.MAX_REPORTED_ERRORS))
+        self.errors.add_repeats(self.checker.ids)
         self.checker.ids.close()
         if self.errors.count:
             return Report.rejected(self.source_key, self.rows, self.errors.for_report())

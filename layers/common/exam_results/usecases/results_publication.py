@@ -8,7 +8,6 @@ imports.
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,12 +19,13 @@ from typing import Any
 from exam_results import notifications
 from exam_results.catalogue import EXAMS, SKILL_MIN, SKILLS_ALL, Exam, grade_for
 from exam_results.csvfiles import (
+    _ID_NUMBER,
+    _SESSION_ID,
     RESULT_COLUMNS,
     FileRejected,
     Report,
     ReportError,
     RowReader,
-    duplicate_errors,
     read_rows,
 )
 from exam_results.models import ExamSession, Result
@@ -33,7 +33,6 @@ from exam_results.observability import count, logger
 from exam_results.repositories.queue import NotifyQueue
 from exam_results.repositories.uploads import BATCH_GET_KEYS, S3Object, UploadsRepository
 from exam_results.result_rows import ParsedResult, ResultsFileChecker, validate_result_row
-from exam_results.usecases import uploads
 from exam_results.usecases.uploads import (
     FileChanged,
     ReportErrors,
@@ -52,9 +51,6 @@ _IN_ORDER = tuple(range(len(RESULT_COLUMNS)))  # positions of RESULT_COLUMNS in 
 WRITE_CHUNK_ROWS = 1000
 """Results written between two looks at their sessions' status (a multiple of 25 and of 50, so
 chunking adds no BatchWriteItem call and no partial notification batch)."""
-
-_SESSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # as csvfiles checks it
-_ID_NUMBER = re.compile(r"[A-Za-z0-9]{6,12}")
 
 
 class NotifyQueueMissing(Exception):
@@ -265,7 +261,7 @@ class _ResultsPublication:
                 self._check_block(block_lines, rows, reader)
         except FileRejected as exc:  # the rows read before it have been checked
             self.errors.add(exc.errors)
-        self.errors.add_repeats(duplicate_errors(self.checker.ids, uploads.MAX_REPORTED_ERRORS))
+        self.errors.add_repeats(self.checker.ids)
         self.checker.ids.close()
         if self.errors.count:
             return Report.rejected(self.source_key, self.rows, self.errors.for_report())

@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import Protocol
 
-from exam_results.csvfiles import Report, ReportError, iter_text_lines
+from exam_results.csvfiles import DuplicateIds, Report, ReportError, duplicate_errors, iter_text_lines
 from exam_results.observability import count, logger
 from exam_results.repositories.uploads import ObjectGone, S3Object, UploadsRepository
 from exam_results.wiring import Deps
@@ -38,7 +38,6 @@ from exam_results.wiring import Deps
 __all__ = [
     "MAX_REPORTED_ERRORS",
     "FileChanged",
-    "ImportConflict",
     "ReportErrors",
     "UploadJob",
     "chunks",
@@ -51,11 +50,6 @@ MAX_REPORTED_ERRORS = 10_000
 
 class FileChanged(Exception):
     """Pass 2 read rows that pass 1 did not validate: the object changed under us (retry)."""
-
-
-class ImportConflict(Exception):
-    """A session changed between validation and writing (released, or created by another
-    file): the event is retried and the file validated again."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -79,11 +73,11 @@ class ReportErrors:
             if len(self.listed) < MAX_REPORTED_ERRORS:
                 self.listed.append(error)
 
-    def add_repeats(self, checked: tuple[list[ReportError], int]) -> None:
-        """Add the repeated-ID errors of a whole file (``duplicate_errors``), found after the
-        others: merged in by line (after a line's other errors), the first listed still the
-        first ``MAX_REPORTED_ERRORS`` of the file."""
-        errors, total = checked
+    def add_repeats(self, ids: DuplicateIds) -> None:
+        """Add the repeated-ID errors of a whole file, found after the others: merged in by line
+        (after a line's other errors), the first listed still the first ``MAX_REPORTED_ERRORS``
+        of the file."""
+        errors, total = duplicate_errors(ids, MAX_REPORTED_ERRORS)
         if total:
             merged = heapq.merge(self.listed, errors, key=_line_of)
             self.listed = list(islice(merged, MAX_REPORTED_ERRORS))
