@@ -73,7 +73,7 @@ def run(rows: int, centres: int, sessions: int, *, trace: bool) -> dict[str, flo
     with mock_aws():
         from exam_results.repositories.aws import reset_clients
         from exam_results.repositories.pepper import get_pepper
-        from exam_results.usecases import entries_import as uploads
+        from exam_results.usecases import entries_import
         from exam_results.wiring import deps
 
         reset_clients()
@@ -87,8 +87,8 @@ def run(rows: int, centres: int, sessions: int, *, trace: bool) -> dict[str, flo
         del data
         rendering = {"seconds": 0.0, "documents": 0, "bytes": 0}
         originals: dict[str, Callable[..., bytes]] = {
-            "render_pdf": uploads.render_pdf,
-            "render_csv": uploads.render_csv,
+            "render_pdf": entries_import.render_pdf,
+            "render_csv": entries_import.render_csv,
         }
 
         def timed(name: str) -> Callable[..., bytes]:
@@ -102,22 +102,22 @@ def run(rows: int, centres: int, sessions: int, *, trace: bool) -> dict[str, flo
 
             return wrapper
 
-        uploads.render_pdf = timed("render_pdf")  # type: ignore[assignment]
-        uploads.render_csv = timed("render_csv")  # type: ignore[assignment]
+        entries_import.render_pdf = timed("render_pdf")  # type: ignore[assignment]
+        entries_import.render_csv = timed("render_csv")  # type: ignore[assignment]
         try:
             d = deps()
             d.pepper()  # fetched once per container: not part of the file's cost
             if trace:
                 tracemalloc.start()
             start = time.process_time()
-            report = uploads.import_entries(d, bucket, key, put["VersionId"], put["ETag"])
+            report = entries_import.import_entries(d, bucket, key, put["VersionId"], put["ETag"])
             elapsed = time.process_time() - start
             peak = tracemalloc.get_traced_memory()[1] if trace else 0
             if trace:
                 tracemalloc.stop()
         finally:
-            uploads.render_pdf = originals["render_pdf"]  # type: ignore[assignment]
-            uploads.render_csv = originals["render_csv"]  # type: ignore[assignment]
+            entries_import.render_pdf = originals["render_pdf"]  # type: ignore[assignment]
+            entries_import.render_csv = originals["render_csv"]  # type: ignore[assignment]
         assert report is not None and report.status == "accepted", report
         assert report.extra["secrets_generated"] == rows, report.extra
         reset_clients()

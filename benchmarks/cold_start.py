@@ -33,7 +33,6 @@ Three layouts of the code (``-B``: nothing writes bytecode while measuring):
 * ``--built DIR`` a ``sam build`` output: ``make build``'s (``sam build`` then
   ``devtools.compile_build``: a ``.pyc`` for every module, what is deployed) or a bare
   ``sam build``'s (no ``.pyc`` at all: every module compiled at every cold start);
-* ``--precompiled`` copies of the code and layer directories with a ``.pyc`` beside every source.
 
 Two reference rows, with an API function's environment and ``sys.path`` and no code of ours,
 show what the libraries cost by themselves: Powertools' REST resolver with request validation
@@ -41,7 +40,7 @@ show what the libraries cost by themselves: Powertools' REST resolver with reque
 Metrics; and the same resolver without validation, with pydantic imported beside it.
 
     python -m benchmarks.cold_start [--runs 7] [--goal 1.3] [--metric cpu|wall] [--strict]
-                                    [--instructions] [--built DIR] [--precompiled]
+                                    [--instructions] [--built DIR]
                                     [--importtime FUNCTION]
                                     [--json FILE]
 
@@ -52,7 +51,6 @@ measurement; so is the creation of the handler's clients (lazy, on first use).
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import json
 import os
 import random
@@ -63,7 +61,6 @@ import subprocess
 import sys
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,11 +69,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from devtools.lambda_runtime import lambda_site, layer_requirements  # noqa: E402
 from devtools.stack import Stack  # noqa: E402
-
-# What the python3.13 Lambda runtime provides besides the standard library (with their
-# dependencies), as tests/build/test_sam_build.py lays it out.
-RUNTIME_REQUIREMENTS = ["boto3"]
 
 # Before the clock starts: the function's sys.path, and the modules a normal start-up (``site``)
 # loads, which ``-S`` leaves out (with ``-S``, importing ``site`` changes no path).
@@ -171,89 +165,14 @@ def _base_env() -> dict[str, str]:
     return env
 
 
-# -- the Lambda-like site directory --
-
-
-def _key(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def _closure(requirements: Iterable[str]) -> list[importlib.metadata.Distribution]:
-    """The installed distributions of these requirements and of everything they require."""
-    from packaging.requirements import Requirement
-
-    found: dict[str, importlib.metadata.Distribution] = {}
-    todo = [Requirement(line).name for line in requirements]
-    while todo:
-        name = todo.pop()
-        if _key(name) in found:
-            continue
-        dist = importlib.metadata.distribution(name)
-        found[_key(name)] = dist
-        for text in dist.requires or []:
-            requirement = Requirement(text)
-            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
-                todo.append(requirement.name)
-    return list(found.values())
-
-
-def _layer_requirements(layers: Iterable[Path]) -> list[str]:
-    lines = []
-    for layer in layers:
-        path = layer / "requirements.txt"
-        if path.exists():
-            for line in path.read_text(encoding="utf-8").splitlines():
-                line = line.split("#", 1)[0].strip()
-                if line:
-                    lines.append(line)
-    return lines
-
-
-def lambda_site(target: Path, requirements: Iterable[str]) -> Path:
-    """A directory of links to these distributions only (their packages, modules, ``.pyc`` and
-    metadata), so that the process sees what Lambda's would: no development packages."""
-    target.mkdir(parents=True, exist_ok=True)
-    for dist in _closure([*RUNTIME_REQUIREMENTS, *requirements]):
-        base = Path(str(dist.locate_file("")))
-        for file in dist.files or []:
-            parts = Path(str(file)).parts
-            if not parts or parts[0] == "..":
-                continue
-            if parts[0] == "__pycache__":  # the .pyc of a top-level module (typing_extensions)
-                (target / "__pycache__").mkdir(exist_ok=True)
-                link = target / "__pycache__" / parts[-1]
-                source = base / "__pycache__" / parts[-1]
-            else:
-                link, source = target / parts[0], base / parts[0]
-            if source.exists() and not link.exists():
-                link.symlink_to(source)
-    return target
-
-
 # -- the processes --
 
 
-def _compiled_copy(source: Path, workdir: Path, copies: dict[Path, Path]) -> Path:
-    """A copy of a code or layer directory with a ``.pyc`` beside every source (what a build
-    step ``python -m compileall --invalidation-mode unchecked-hash`` would ship)."""
-    if source not in copies:
-        target = workdir / f"compiled{len(copies)}"
-        shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
-        subprocess.run(
-            [sys.executable, "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash", str(target)],
-            check=True,
-            capture_output=True,
-        )
-        copies[source] = target
-    return copies[source]
-
-
-def jobs(workdir: Path, built: Path | None = None, precompiled: bool = False) -> dict[str, Job]:
+def jobs(workdir: Path, built: Path | None = None) -> dict[str, Job]:
     """The baseline and one handler import per function of the template."""
     stack = dry_stack()
     base_env = _base_env()
     sites: dict[tuple[str, ...], Path] = {}
-    copies: dict[Path, Path] = {}
 
     def site(requirements: list[str]) -> Path:
         key = tuple(sorted(requirements))
@@ -271,14 +190,11 @@ def jobs(workdir: Path, built: Path | None = None, precompiled: bool = False) ->
         module, _, attr = spec.handler.rpartition(".")
         if built is None:
             code, layers = spec.code_uri, list(spec.layers)
-            runtime = site(_layer_requirements(layers))
+            runtime = site(layer_requirements(layers))
         else:  # sam build's output: the layer holds its requirements under python/
             code = built / logical
             layers = [built / layer_ids[layer.resolve()] / "python" for layer in spec.layers]
             runtime = site([])
-        if precompiled:
-            code = _compiled_copy(code, workdir, copies)
-            layers = [_compiled_copy(layer, workdir, copies) for layer in layers]
         path = code / (module.replace(".", "/") + ".py")
         env = {**base_env, **spec.env, "AWS_LAMBDA_FUNCTION_NAME": spec.name}
         sys_path = [str(code), *(str(layer) for layer in layers), str(runtime)]
@@ -313,14 +229,12 @@ def _quartiles(values: list[float]) -> tuple[float, float]:
     return q[0], q[2]
 
 
-def measure(
-    runs: int, warmup: int = 1, seed: int = 0, built: Path | None = None, precompiled: bool = False
-) -> dict[str, Any]:
+def measure(runs: int, warmup: int = 1, seed: int = 0, built: Path | None = None) -> dict[str, Any]:
     """``runs`` rounds of B F₁ B F₂ … B Fₙ B (functions shuffled each round), after ``warmup``
     untimed rounds. Each handler sample is paired with the mean of its two neighbouring
     baseline samples."""
     with tempfile.TemporaryDirectory(prefix="cold-start-") as tmp:
-        all_jobs = jobs(Path(tmp), built, precompiled)
+        all_jobs = jobs(Path(tmp), built)
         baseline_job = all_jobs.pop("baseline")
         names = list(all_jobs)
         rng = random.Random(seed)
@@ -395,13 +309,13 @@ def _instructions(job: Job, out_file: Path) -> int:
     return int(found.group(1))
 
 
-def measure_instructions(built: Path | None = None, precompiled: bool = False) -> dict[str, Any]:
+def measure_instructions(built: Path | None = None) -> dict[str, Any]:
     """Millions of instructions of each job's body: its process minus the same process with an
     empty body (the interpreter's start-up). Deterministic, so one process each."""
     if not shutil.which("valgrind"):
         raise SystemExit("--instructions needs valgrind (apt-get install valgrind)")
     with tempfile.TemporaryDirectory(prefix="cold-start-") as tmp:
-        all_jobs = jobs(Path(tmp), built, precompiled)
+        all_jobs = jobs(Path(tmp), built)
         tasks = [(name, job) for name, job in all_jobs.items()]
         tasks += [(f"{name}/start-up", Job("pass", job.env, job.path)) for name, job in all_jobs.items()]
 
@@ -504,9 +418,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="seed of the order of the functions in each round")
     parser.add_argument("--instructions", action="store_true", help="count instructions (valgrind) instead of timing")
     parser.add_argument("--built", type=Path, metavar="DIR", help="measure a `sam build` output directory")
-    parser.add_argument(
-        "--precompiled", action="store_true", help="with a .pyc beside every source of the code and layer directories"
-    )
     parser.add_argument("--importtime", metavar="FUNCTION", help="show the slowest imports of one function")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a handler misses the goal")
@@ -523,13 +434,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{ms:8.1f} ms  {count:4d}  {group}")
         return 0
     if args.instructions:
-        results = measure_instructions(args.built, args.precompiled)
+        results = measure_instructions(args.built)
         failed = _print_instructions(results, args)
     else:
-        results = measure(args.runs, warmup=args.warmup, seed=args.seed, built=args.built, precompiled=args.precompiled)
+        results = measure(args.runs, warmup=args.warmup, seed=args.seed, built=args.built)
         failed = _print_timed(results, args)
     results.update({"goal": args.goal, "metric": "instructions" if args.instructions else args.metric})
-    results.update({"built": str(args.built) if args.built else None, "precompiled": args.precompiled})
+    results["built"] = str(args.built) if args.built else None
     results["over_goal"] = failed
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -9,17 +9,15 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from devtools.lambda_runtime import lambda_site
 from devtools.stack import Stack
 
 ROOT = Path(__file__).resolve().parents[2]
 SAM = ROOT / ".venv-sam" / "bin" / "sam"
-# What the python3.13 Lambda runtime puts on sys.path besides the function and its layers.
-RUNTIME_PACKAGES = ["boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py"]
 
 
 @pytest.fixture(scope="module")
@@ -60,12 +58,11 @@ def python313() -> str:
 @pytest.fixture(scope="module")
 def runtime(tmp_path_factory) -> Path:
     """A directory holding only the packages the Lambda python3.13 runtime ships."""
-    site = Path(next(p for p in sys.path if p.endswith("site-packages")))
-    target = tmp_path_factory.mktemp("runtime")
-    for name in RUNTIME_PACKAGES:
+    site = lambda_site(tmp_path_factory.mktemp("runtime"))
+    for name in ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py"):
         assert (site / name).exists(), name
-        (target / name).symlink_to(site / name)
-    return target
+    assert not (site / "pydantic").exists()
+    return site
 
 
 def test_layer_is_where_lambda_looks_for_it(built):
