@@ -88,6 +88,11 @@ class Board:
         event = self.put(key, body)
         return self.stack.invoke("PublishResultsFunction", event), event
 
+    def releases(self, key: str, body: bytes | str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Upload a releases file (SPEC §6, faster results) and deliver its event."""
+        event = self.put(key, body)
+        return self.stack.invoke("ReleaseSessionsFunction", event), event
+
     def report(self, source_key: str) -> dict[str, Any]:
         body = self.stack.client("s3").get_object(Bucket=self.bucket, Key=f"reports/{source_key}.json")["Body"]
         return json.loads(body.read())

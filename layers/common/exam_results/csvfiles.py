@@ -45,7 +45,7 @@ import tempfile
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from itertools import chain, islice, repeat
 from operator import add, and_, eq, itemgetter, lshift, lt, or_, rshift
 from typing import Any, Literal
@@ -61,6 +61,7 @@ __all__ = [
     "ENTRY_COLUMNS",
     "ENTRY_OPTIONAL_COLUMNS",
     "MAX_LINE_CHARS",
+    "RELEASE_COLUMNS",
     "RESULT_COLUMNS",
     "RESULT_WINDOW_DAYS",
     "ROW_BATCH",
@@ -73,6 +74,7 @@ __all__ = [
     "duplicate_errors",
     "duplicate_problem",
     "iter_text_lines",
+    "parse_instant",
     "read_rows",
     "report_key",
 ]
@@ -104,6 +106,9 @@ ENTRY_COLUMNS: tuple[str, ...] = (
 
 ENTRY_OPTIONAL_COLUMNS: tuple[str, ...] = ("results_available_by", "regenerate")
 """Optional columns of ``entries/*.csv``."""
+
+RELEASE_COLUMNS: tuple[str, ...] = ("session_id", "release_at")
+"""Required columns of ``releases/*.csv`` (``release_at`` may be blank: now)."""
 
 RESULT_WINDOW_DAYS: Mapping[str, int] = {"PB": 35, "CB": 14}
 """Default result window: days after the exam date, by format."""
@@ -687,6 +692,38 @@ def _session_id(raw: str, problems: list[FieldProblem]) -> str:
             )
         )
     return raw
+
+
+def parse_instant(field: str, raw: str, problems: list[FieldProblem]) -> datetime | None:
+    """A non-blank ISO 8601 instant with a UTC offset (``results_available_by`` of an entries
+    file, ``release_at`` of a releases file), as aware UTC; None with a problem added if not."""
+    try:
+        parsed = datetime.fromisoformat(raw) if _ISO_INSTANT.fullmatch(raw) else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        problems.append(
+            (
+                field,
+                (
+                    f"{field} {_show(raw)} is not an ISO 8601 date and "
+                    "time, for example 2024-04-05T09:00:00+01:00 (or leave it blank)."
+                ),
+            )
+        )
+        return None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        problems.append(
+            (
+                field,
+                (
+                    f"{field} {_show(raw)} needs a UTC offset, for example "
+                    "2024-04-05T09:00:00+01:00 or 2024-04-05T08:00:00Z."
+                ),
+            )
+        )
+        return None
+    return parsed.astimezone(UTC)
 
 
 def _parse_date(raw: str) -> date | None:

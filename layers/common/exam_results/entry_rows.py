@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 from exam_results.catalogue import get_exam
 from exam_results.csvfiles import (
     _ID_NUMBER,
-    _ISO_INSTANT,
     _SECRET,
     MAX_TEXT_CHARS,
     RESULT_WINDOW_DAYS,
@@ -29,6 +28,7 @@ from exam_results.csvfiles import (
     _report_errors,
     _session_id,
     _show,
+    parse_instant,
 )
 
 __all__ = [
@@ -179,32 +179,7 @@ def validate_entry_row(
     available: datetime | None = None
     raw_available = row.get("results_available_by", "").strip()
     if raw_available:
-        try:
-            parsed = datetime.fromisoformat(raw_available) if _ISO_INSTANT.fullmatch(raw_available) else None
-        except ValueError:
-            parsed = None
-        if parsed is None:
-            problems.append(
-                (
-                    "results_available_by",
-                    (
-                        f"results_available_by {_show(raw_available)} is not an ISO 8601 date and "
-                        "time, for example 2024-04-05T09:00:00+01:00 (or leave it blank)."
-                    ),
-                )
-            )
-        elif parsed.tzinfo is None or parsed.utcoffset() is None:
-            problems.append(
-                (
-                    "results_available_by",
-                    (
-                        f"results_available_by {_show(raw_available)} needs a UTC offset, for "
-                        "example 2024-04-05T09:00:00+01:00 or 2024-04-05T08:00:00Z."
-                    ),
-                )
-            )
-        else:
-            available = parsed.astimezone(UTC)
+        available = parse_instant("results_available_by", raw_available, problems)
 
     raw_regenerate = row.get("regenerate", "").strip().lower()
     regenerate = raw_regenerate == "yes"

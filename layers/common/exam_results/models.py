@@ -56,6 +56,18 @@ class ExamSession(_Record):
     results_available_by: datetime
     status: SessionStatus = "open"
     released_at: datetime | None = None
+    # Faster results (SPEC §6): an earlier release the exam board set with a releases/ file,
+    # and that file's key. results_available_by stays the promise; release_at is the plan.
+    release_at: datetime | None = None
+    release_set_by: str | None = None
+
+    @property
+    def release_time(self) -> datetime:
+        """When the schedule releases the session: ``release_at`` if set and earlier, else
+        ``results_available_by``."""
+        if self.release_at is not None and self.release_at < self.results_available_by:
+            return self.release_at
+        return self.results_available_by
 
 
 class Result(_Record):

@@ -1,7 +1,8 @@
 """Exam sessions and results in the data table.
 
   session  pk=SESSION#<session_id>   sk=SESSION
-           while open: gsi1pk=OPEN_SESSIONS  gsi1sk=<results_available_by, ISO UTC>
+           while open: gsi1pk=OPEN_SESSIONS  gsi1sk=<release time, ISO UTC: release_at if the
+           exam board set an earlier one with a releases/ file, else results_available_by>
   result   pk=CANDIDATE#<ID>         sk=RESULT#<session_id>
            gsi1pk=RESULTS#<session_id>  gsi1sk=<ID>
   notified pk=CANDIDATE#<ID>         sk=NOTIFIED#<session_id>
@@ -18,13 +19,21 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from exam_results.models import ExamSession, Result
 from exam_results.repositories import dynamo
 from exam_results.repositories.candidates import candidate_pk
 
 OPEN_SESSIONS = "OPEN_SESSIONS"
+MAX_TRANSACTION_ITEMS = 100
+"""TransactWriteItems takes at most 100 actions."""
 SESSION_SK = "SESSION"
 GSI1 = "GSI1"
+
+
+class ReleaseTimeConflict(Exception):
+    """A session of a releases/ file was released or changed after it was checked (retry)."""
 
 
 def session_pk(session_id: str) -> str:
@@ -54,11 +63,57 @@ class ExamRepository:
             "sk": SESSION_SK,
             **session.model_dump(mode="json"),
             "results_available_by": instant(session.results_available_by),
+            "release_at": instant(session.release_at) if session.release_at else None,
         }
         if session.status == "open":
             record["gsi1pk"] = OPEN_SESSIONS
-            record["gsi1sk"] = record["results_available_by"]
+            record["gsi1sk"] = instant(session.release_time)
         return record
+
+    def set_release_times(self, releases: Iterable[tuple[str, datetime]], source_key: str) -> None:
+        """Set ``release_at`` of open sessions, all or none (one TransactWriteItems, at most
+        ``MAX_TRANSACTION_ITEMS``): GSI1's sort key moves to it, so the schedule's query finds
+        the session then. Each update is conditional on the session being still open and
+        ``release_at`` not after its ``results_available_by``; raises ``ReleaseTimeConflict``
+        when one is not (released, or changed, since the caller checked it)."""
+        operations = [
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": dynamo.item({"pk": session_pk(session_id), "sk": SESSION_SK}),
+                    "UpdateExpression": "SET release_at = :at, gsi1sk = :at, release_set_by = :by",
+                    "ConditionExpression": "#s = :open AND results_available_by >= :at",
+                    "ExpressionAttributeNames": {"#s": "status"},
+                    "ExpressionAttributeValues": dynamo.values(
+                        {":at": instant(at), ":by": source_key, ":open": "open"}
+                    ),
+                }
+            }
+            for session_id, at in releases
+        ]
+        if not operations:
+            return
+        if len(operations) > MAX_TRANSACTION_ITEMS:
+            raise ValueError(f"at most {MAX_TRANSACTION_ITEMS} sessions in one transaction")
+        try:
+            dynamo.transact(operations)
+        except ClientError as exc:
+            if "ConditionalCheckFailed" in dynamo.cancellation_reasons(exc):
+                raise ReleaseTimeConflict(source_key) from exc
+            raise
+
+    def open_sessions_until(self, until: datetime) -> list[ExamSession]:
+        """Open sessions whose release time is at or before ``until``, soonest first (GSI1
+        query, every page): what the schedule will release by then."""
+        return [
+            ExamSession.model_validate(record)
+            for record in dynamo.query_all(
+                TableName=self.table,
+                IndexName=GSI1,
+                KeyConditionExpression="gsi1pk = :p AND gsi1sk <= :until",
+                ExpressionAttributeValues=dynamo.values({":p": OPEN_SESSIONS, ":until": instant(until)}),
+            )
+        ]
 
     def get_sessions(self, session_ids: Iterable[str]) -> dict[str, ExamSession]:
         """Sessions by id, in one BatchGetItem per 100 (strongly consistent)."""
@@ -79,7 +134,7 @@ class ExamRepository:
         return self.get_sessions([session_id]).get(session_id)
 
     def due_sessions(self, now: datetime, limit: int = 100) -> list[ExamSession]:
-        """Open sessions whose result window has ended (GSI1 query; eventually consistent)."""
+        """Open sessions whose release time has passed (GSI1 query; eventually consistent)."""
         page = dynamo.ddb().query(
             TableName=self.table,
             IndexName=GSI1,

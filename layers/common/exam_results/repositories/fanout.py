@@ -2,7 +2,7 @@
 
 A session item (``pk=SESSION#<id> sk=SESSION``) carries, besides the session itself:
 
-  while open                 gsi1pk=OPEN_SESSIONS     gsi1sk=<results_available_by>
+  while open                 gsi1pk=OPEN_SESSIONS     gsi1sk=<release_at or results_available_by>
   released, fan-out to do    gsi1pk=FANOUT_PENDING    gsi1sk=<released_at>
   released, fan-out done     no gsi1 keys (sparse index: the session leaves GSI1)
 
@@ -45,10 +45,13 @@ class FanoutRepository:
         return dynamo.item({"pk": session_pk(session_id), "sk": SESSION_SK})
 
     def release(self, session_id: str, now: datetime) -> ExamSession | None:
-        """Release an open session whose window has ended, exactly once, and queue its fan-out.
+        """Release an open session whose release time has come, exactly once, and queue its
+        fan-out.
 
-        Only an ``open`` session whose window has passed;
-        returns None when another run released it first (or it is not due).
+        Only an ``open`` session whose window has passed, or whose ``release_at`` (set by a
+        releases/ file) has; returns None when another run released it first (or it is not
+        due). A released session is never released again, so a session released early sends
+        no second email when its window ends.
         """
         at = instant(now)
         try:
@@ -59,7 +62,7 @@ class FanoutRepository:
                     "SET #s = :released, released_at = :now, gsi1pk = :pending, gsi1sk = :now, "
                     "notify_done = :false, notify_enqueued = :zero"
                 ),
-                ConditionExpression="#s = :open AND results_available_by <= :now",
+                ConditionExpression="#s = :open AND (results_available_by <= :now OR release_at <= :now)",
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues=dynamo.values(
                     {

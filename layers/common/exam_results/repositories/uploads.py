@@ -25,7 +25,7 @@ from exam_results.models import Entry, ExamSession
 from exam_results.repositories import dynamo
 from exam_results.repositories.aws import client
 from exam_results.repositories.candidates import ENTRY_SK, candidate_pk
-from exam_results.repositories.exams import ExamRepository
+from exam_results.repositories.exams import ExamRepository, instant
 
 BATCH_GET_KEYS = 100
 """BatchGetItem takes at most 100 keys a call."""
@@ -203,15 +203,19 @@ class UploadsRepository:
         """Create the session (``new``) or rewrite it while it is still open.
 
         Conditional, so that a session the schedule released in the meantime is never put back
-        to ``open``, and two files creating one session cannot both think they created it.
+        to ``open``, two files creating one session cannot both think they created it, and a
+        release time a releases/ file set in the meantime is not put back either.
         Returns False when the condition failed (the caller re-validates).
         """
         if new:
             condition = "attribute_not_exists(pk)"
             values: dict[str, Any] | None = None
-        else:
-            condition = "#s = :open"
+        elif session.release_at is None:
+            condition = "#s = :open AND attribute_not_exists(release_at)"
             values = dynamo.values({":open": "open"})
+        else:
+            condition = "#s = :open AND release_at = :release_at"
+            values = dynamo.values({":open": "open", ":release_at": instant(session.release_at)})
         kwargs: dict[str, Any] = {
             "TableName": self.table,
             "Item": dynamo.item(exams.session_item(session)),

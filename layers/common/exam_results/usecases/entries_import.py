@@ -167,6 +167,9 @@ class _EntriesImport:
                 exam_date=spec.exam_date,
                 format=spec.format,  # type: ignore[arg-type]  # PB or CB, checked
                 results_available_by=available,
+                # an earlier release set by a releases/ file stays (put_session checks it is unchanged)
+                release_at=stored.release_at if stored else None,
+                release_set_by=stored.release_set_by if stored else None,
             )
             self.sittings[session_id] = _sitting(session)
             if stored == session:

@@ -1,7 +1,8 @@
 """The schedule's work (SPEC §6): release due sessions, then fan their candidates out to the queue.
 
-1. **Release.** Open sessions whose ``results_available_by`` has passed come from a GSI1 query
-   (``OPEN_SESSIONS``). Each is released with one conditional update that also puts it in the
+1. **Release.** Open sessions whose release time has passed (``release_at`` if the exam board
+   set an earlier one with a ``releases/`` file, else ``results_available_by``) come from a GSI1
+   query (``OPEN_SESSIONS``, sorted by that time). Each is released with one conditional update that also puts it in the
    ``FANOUT_PENDING`` partition: two overlapping runs release it once, and a crash right after
    the release cannot lose its notifications.
 2. **Fan-out.** For each session in ``FANOUT_PENDING`` (a GSI1 query, oldest first) the run takes
@@ -123,6 +124,8 @@ def release_due(
                 extra={
                     "session_id": released.session_id,
                     "results_available_by": released.results_available_by.isoformat(),
+                    "release_at": released.release_at.isoformat() if released.release_at else None,
+                    "release_set_by": released.release_set_by,
                     "released_at": released.released_at.isoformat() if released.released_at else None,
                 },
             )
