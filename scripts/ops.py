@@ -2,6 +2,8 @@
 
     python -m scripts.ops candidate ABC123456 --stack exam-results-prod
     python -m scripts.ops rerun results/day1.csv --stack exam-results-prod
+    python -m scripts.ops bring-forward C1A-2026-06-20-PB [--at 2026-07-10T09:00:00+01:00] --stack ...
+    python -m scripts.ops upcoming [--hours 1] --stack exam-results-prod
 
 Resource names come from the stack's outputs (or --data-table/--auth-table/--bucket).
 Nothing here prints a Secret Number, a token, a password hash or a full email address.
@@ -107,6 +109,40 @@ def rerun(names: Names, key: str) -> str:
     return f"s3://{names.bucket}/{key} copied onto itself; its report will be rewritten under reports/{key}.json"
 
 
+def release_file(names: Names, releases: list[tuple[str, str]], now: datetime | None = None) -> str:
+    """Bring sessions forward: write the releases file the exam board would upload,
+    ``releases/ops-<time>.csv`` with (session_id, release_at; blank = now). The ReleaseSessions
+    function checks it like any other file; its report is ``reports/<key>.json``."""
+    now = now or datetime.now(UTC)
+    key = f"releases/ops-{now.strftime('%Y%m%dT%H%M%S%fZ')}.csv"
+    body = "session_id,release_at\r\n" + "".join(f"{sid},{at}\r\n" for sid, at in releases)
+    boto3.client("s3").put_object(Bucket=names.bucket, Key=key, Body=body.encode(), ContentType="text/csv")
+    return key
+
+
+def upcoming_releases(names: Names, hours: float = 1.0, now: datetime | None = None) -> list[str]:
+    """Which open sessions the schedule releases within ``hours``, and why (a Query on GSI1,
+    the index the schedule reads, sorted by release time)."""
+    os.environ.setdefault("DATA_TABLE", names.data_table)
+    from datetime import timedelta
+
+    from exam_results.repositories.exams import ExamRepository, instant
+
+    now = now or datetime.now(UTC)
+    until = now + timedelta(hours=hours)
+    sessions = ExamRepository(names.data_table).open_sessions_until(until)
+    lines = [f"open sessions released by {instant(until)}: {len(sessions)}"]
+    for session in sessions:
+        promised = instant(session.results_available_by)
+        if session.release_at is not None and session.release_at < session.results_available_by:
+            why = f"brought forward by {session.release_set_by} (results available by {promised})"
+        else:
+            why = "end of its result window (results_available_by)"
+        due = "due now" if session.release_time <= now else "due"
+        lines.append(f"{instant(session.release_time)}  {session.session_id}  {due}: {why}")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.ops", description=__doc__)
     parser.add_argument("--stack", help="CloudFormation stack name (resource names from its outputs)")
@@ -118,11 +154,21 @@ def main(argv: list[str] | None = None) -> int:
     cand.add_argument("id_number")
     again = sub.add_parser("rerun", help="process an uploaded entries or results file again")
     again.add_argument("key")
+    forward = sub.add_parser("bring-forward", help="release a session early: writes a releases/ file")
+    forward.add_argument("session_id")
+    forward.add_argument("--at", default="", help="ISO 8601 with an offset (default: now)")
+    soon = sub.add_parser("upcoming", help="which sessions release in the next hours, and why")
+    soon.add_argument("--hours", type=float, default=1.0)
     args = parser.parse_args(argv)
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "layers", "common"))
     names = names_from(args)
     if args.command == "candidate":
         print("\n".join(candidate_report(names, args.id_number)))
+    elif args.command == "bring-forward":
+        key = release_file(names, [(args.session_id, args.at)])
+        print(f"s3://{names.bucket}/{key} written; its report will be at reports/{key}.json")
+    elif args.command == "upcoming":
+        print("\n".join(upcoming_releases(names, args.hours)))
     else:
         print(rerun(names, args.key))
     return 0

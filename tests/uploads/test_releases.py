@@ -44,9 +44,7 @@ def due(at: datetime) -> list[str]:
     return [s.session_id for s in deps().exams.due_sessions(at)]
 
 
-def test_a_good_file_moves_the_release_time_on_the_index_and_keeps_the_promise(
-    board: Board, sessions: None
-) -> None:
+def test_a_good_file_moves_the_release_time_on_the_index_and_keeps_the_promise(board: Board, sessions: None) -> None:
     answer, _ = board.releases("releases/day1.csv", csv(f"{OPEN},2026-07-10T10:00:00+01:00"))
     assert answer["processed"] == [{"key": "releases/day1.csv", "status": "accepted", "stored": 1}]
     assert board.report("releases/day1.csv") == {
