@@ -20,7 +20,7 @@ STAGE ?= dev
 help:
 	@echo "make run                 the whole service locally (moto, API, pages, mailbox) on 127.0.0.1:$(PORT)"
 	@echo "make test                lint, type-check and run every test"
-	@echo "make upload FILE= KIND=  put an entries|results CSV into the running local stack"
+	@echo "make upload FILE= KIND=  put an entries|results|releases CSV into the running local stack"
 	@echo "make validate            cfn-lint and sam validate --lint on template.yaml"
 	@echo "make build | deploy      sam build; sam deploy --config-env \$$STAGE (dev|prod) and publish the pages"
 	@echo "make replay-dlq          move failed notifications back to their queue (STAGE=dev|prod)"
@@ -56,9 +56,9 @@ test: browser lint typecheck unit
 run: $(STAMP)
 	PORT=$(PORT) $(BIN)/python -m devtools.local
 
-# Put a file into the running local stack's uploads bucket: make upload FILE=day1.csv KIND=entries|results
+# Put a file into the running local stack's uploads bucket: make upload FILE=day1.csv KIND=entries|results|releases
 upload: $(STAMP)
-	@test -n "$(FILE)" -a -n "$(KIND)" || { echo "usage: make upload FILE=path/to/file.csv KIND=entries|results [PORT=$(PORT)]"; exit 2; }
+	@test -n "$(FILE)" -a -n "$(KIND)" || { echo "usage: make upload FILE=path/to/file.csv KIND=entries|results|releases [PORT=$(PORT)]"; exit 2; }
 	$(BIN)/python -m devtools.local upload --port $(PORT) --kind $(KIND) "$(FILE)"
 
 # Debian's chromium for the browser tests (installed as root; Playwright never downloads a browser).

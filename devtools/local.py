@@ -7,10 +7,12 @@
   this process with the template's environment), ``/`` the candidate pages of ``web/``,
   ``/_local/mailbox`` every email SES accepted (``/_local/mailbox.json`` for scripts),
   ``/_local/status.json``, and two local-only controls (POST, header ``X-Local-Control: 1``):
-  ``/_local/upload?kind=entries|results&name=FILE`` and ``/_local/release``.
+  ``/_local/upload?kind=entries|results|releases&name=FILE`` and ``/_local/release``.
 * The template's S3, SQS and schedule event sources (see ``devtools.sources``).
-* Demo data: one PB and one CB session with a candidate each; the PB session's results are
-  released about a minute after start.
+* Demo data: one PB and one CB session with a candidate each, both with results, released about
+  a minute after start: the PB session because its window (``results_available_by``) ends then,
+  the CB session, whose window ends 11 days later, because a ``releases/`` file brings it forward
+  (faster results).
 
 Other commands, for a running stack: ``python -m devtools.local upload --kind entries FILE``
 (``make upload``) and ``python -m devtools.local release``.
@@ -47,7 +49,7 @@ if TYPE_CHECKING:
 HOST = "127.0.0.1"
 WEB = ROOT / "web"
 CONTROL_HEADER = "X-Local-Control"
-UPLOAD_KINDS = ("entries", "results")
+UPLOAD_KINDS = ("entries", "results", "releases")
 SENDER = "results@example.com"
 READY = "Local stack ready on"
 
@@ -103,6 +105,7 @@ class DemoCandidate:
     name: str
     results_available_by: str  # ISO 8601, or "" for the default window
     has_result: bool
+    release_at: str = ""  # ISO 8601: brought forward by the demo's releases/ file ("" if not)
 
 
 ENTRY_COLUMNS = (
@@ -110,12 +113,22 @@ ENTRY_COLUMNS = (
     "date_of_birth,centre_number,centre_name,results_available_by"
 )
 RESULT_COLUMNS = "session_id,id_number,overall_score,grade,cefr_level,reading,use_of_english,writing,listening,speaking"
-# C1 Advanced: the mean of the skills is 195, grade B, CEFR C1 (band 193–199).
-DEMO_RESULT = {
-    "overall_score": 195,
-    "grade": "B",
-    "cefr_level": "C1",
-    "skills": {"reading": 198, "use_of_english": 190, "writing": 195, "listening": 200, "speaking": 192},
+RELEASE_COLUMNS = "session_id,release_at"
+DEMO_RESULTS: dict[str, dict[str, Any]] = {
+    # C1 Advanced: the mean of the skills is 195, grade B, CEFR C1 (band 193–199).
+    "C1A": {
+        "overall_score": 195,
+        "grade": "B",
+        "cefr_level": "C1",
+        "skills": {"reading": 198, "use_of_english": 190, "writing": 195, "listening": 200, "speaking": 192},
+    },
+    # B2 First: the mean of the skills is 175, grade B, CEFR B2 (band 173–179).
+    "B2F": {
+        "overall_score": 175,
+        "grade": "B",
+        "cefr_level": "B2",
+        "skills": {"reading": 176, "use_of_english": 174, "writing": 175, "listening": 177, "speaking": 173},
+    },
 }
 
 
@@ -144,7 +157,8 @@ def demo_candidates(now: datetime) -> list[DemoCandidate]:
             f"{secrets.randbelow(10**8):08d}",
             "Sam Computer",
             "",
-            False,
+            True,
+            release.isoformat(),
         ),
     ]
 
@@ -159,14 +173,20 @@ def demo_files(candidates: list[DemoCandidate]) -> tuple[bytes, bytes]:
             f"{i:04d},{c.name},2004-05-17,GB123,Oxford Language Centre,{c.results_available_by}"
         )
         if c.has_result:
-            s = DEMO_RESULT["skills"]
-            assert isinstance(s, dict)
+            r = DEMO_RESULTS[c.exam]
+            s = r["skills"]
             results.append(
-                f"{c.session_id},{c.id_number},{DEMO_RESULT['overall_score']},{DEMO_RESULT['grade']},"
-                f"{DEMO_RESULT['cefr_level']},{s['reading']},{s['use_of_english']},{s['writing']},"
+                f"{c.session_id},{c.id_number},{r['overall_score']},{r['grade']},"
+                f"{r['cefr_level']},{s['reading']},{s['use_of_english']},{s['writing']},"
                 f"{s['listening']},{s['speaking']}"
             )
     return ("\r\n".join(entries) + "\r\n").encode(), ("\r\n".join(results) + "\r\n").encode()
+
+
+def demo_release_file(candidates: list[DemoCandidate]) -> bytes:
+    """The demo releases file (faster results): the sessions the board brings forward."""
+    rows = [RELEASE_COLUMNS, *(f"{c.session_id},{c.release_at}" for c in candidates if c.release_at)]
+    return ("\r\n".join(rows) + "\r\n").encode()
 
 
 def load_demo(local: LocalStack) -> tuple[list[DemoCandidate], str]:
@@ -175,14 +195,18 @@ def load_demo(local: LocalStack) -> tuple[list[DemoCandidate], str]:
     candidates = demo_candidates(datetime.now(UTC))
     entries_csv, results_csv = demo_files(candidates)
     sources = local.sources
-    entries_key, results_key = "entries/demo-entries.csv", "results/demo-results.csv"
+    entries_key = "entries/demo-entries.csv"
     bucket = sources.bucket_for(entries_key)
     if bucket and any(t.matches("ObjectCreated:Put", entries_key) for t in sources.s3_triggers):
         failed = [i for i in sources.put_object(bucket, entries_key, entries_csv) if not i.ok]
-        results_bucket = sources.bucket_for(results_key)
-        if results_bucket and any(t.matches("ObjectCreated:Put", results_key) for t in sources.s3_triggers):
-            failed += [i for i in sources.put_object(results_bucket, results_key, results_csv) if not i.ok]
-        how = "uploaded entries and results files through the uploads bucket"
+        for key, body in (
+            ("results/demo-results.csv", results_csv),
+            ("releases/demo-releases.csv", demo_release_file(candidates)),
+        ):
+            other_bucket = sources.bucket_for(key)
+            if other_bucket and any(t.matches("ObjectCreated:Put", key) for t in sources.s3_triggers):
+                failed += [i for i in sources.put_object(other_bucket, key, body) if not i.ok]
+        how = "uploaded entries, results and releases files through the uploads bucket"
         if failed:
             how += f" ({len(failed)} invocation(s) failed: see the log above)"
         return candidates, how
@@ -368,7 +392,7 @@ class Handler(BaseHTTPRequestHandler):
             kind = (qs.get("kind") or [""])[0]
             name = Path((qs.get("name") or [""])[0]).name
             if kind not in UPLOAD_KINDS or not name:
-                hint = "give ?kind=entries|results&name=FILE.csv and the file as the body"
+                hint = "give ?kind=entries|results|releases&name=FILE.csv and the file as the body"
                 self._json(400, {"message": hint})
                 return
             status, answer = local.upload(f"{kind}/{name}", body)
@@ -499,17 +523,18 @@ class LocalStack:
             f"  S3 triggers       {s3}",
             f"  SQS pollers       {sqs}",
             f"  Schedules         {ticks}",
-            f"  Upload a file     make upload FILE=path/to/file.csv KIND=entries|results PORT={self.port}",
+            f"  Upload a file     make upload FILE=path/to/file.csv KIND=entries|results|releases PORT={self.port}",
             f"  Release now       python -m devtools.local release --port {self.port}",
         ]
         if self.demo:
             lines += ["", f"Demo candidates ({self.demo_how}):"]
             for c in self.demo:
-                when = (
-                    f"results released at about {c.results_available_by[11:16]} UTC"
-                    if c.results_available_by
-                    else "results pending (default result window)"
-                )
+                if c.release_at:
+                    when = f"results released early at about {c.release_at[11:16]} UTC by releases/demo-releases.csv"
+                elif c.results_available_by:
+                    when = f"results released at about {c.results_available_by[11:16]} UTC (end of its window)"
+                else:
+                    when = "results pending (default result window)"
                 lines.append(
                     f"  {c.format}  {c.session_id:<20} {c.name:<13} ID Number {c.id_number}  "
                     f"Secret Number {c.secret_number}  ({when})"

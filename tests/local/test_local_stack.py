@@ -71,11 +71,22 @@ def test_make_run_serves_api_pages_and_mailbox_then_stops_on_ctrl_c(tmp_path: Pa
         status, _, html = local.request("GET", "/_local/mailbox")
         assert status == 200 and b"pb@example.com" in html and b'href="http://127.0.0.1:' in html
 
+        # make upload KIND=releases: the CB session brought forward to now, then released by the schedule.
+        assert "uploaded entries, results and releases files" in info["demo_loaded"], info["demo_loaded"]
+        cb = demo["CB"]
+        assert cb["has_result"] and cb["release_at"]
+        assert f"released early at about {cb['release_at'][11:16]} UTC" in local.output()
+        body = f"session_id,release_at\r\n{cb['session_id']},\r\n".encode()
+        status, answer = local.control("/_local/upload?kind=releases&name=now.csv", body)
+        assert status == 200 and answer["report"]["status"] == "accepted", answer
+
         # Controls are POST only, and need the local header (no cross-site form can send it).
         assert local.request("POST", "/_local/release")[0] == 403
         status, answer = local.control("/_local/release")
         assert status == 200 and len(answer["invocations"]) == len(info["schedules"])
         assert all(i["ok"] for i in answer["invocations"]), answer
+        released = [s for i in answer["invocations"] for s in (i.get("result") or {}).get("released", [])]
+        assert cb["session_id"] in released, answer
         assert local.control("/_local/upload?kind=other&name=x.csv", b"a")[0] == 400
     finally:
         code = local.stop(signal.SIGINT)
