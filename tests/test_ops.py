@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from scripts.ops import Names, candidate_report, release_file, upcoming_releases
-from tests.uploads.conftest import s3_event
+from tests.uploads.conftest import CallCounter, s3_event
 
 AVAILABLE = datetime(2026, 7, 25, 8, 0, tzinfo=UTC)
 SESSION = "C1A-2026-06-20-PB"
@@ -67,7 +67,9 @@ def test_bring_forward_writes_the_releases_file_and_upcoming_says_why(stack, exa
     event = s3_event(board.bucket, key, head["ContentLength"], head["ETag"], head.get("VersionId"))
     assert stack.invoke("ReleaseSessionsFunction", event)["processed"][0]["status"] == "accepted"
 
+    scans, queries = CallCounter("Scan"), CallCounter("Query")
     lines = upcoming_releases(ops, hours=1, now=now)
+    assert (scans.calls, queries.calls) == (0, 1)  # a Query on the schedule's index, never a scan
     assert lines == [
         "open sessions released by 2026-07-10T09:30:00Z: 2",
         "2026-07-10T09:00:00Z  B2F-2026-06-26-CB  due: end of its result window (results_available_by)",

@@ -175,3 +175,34 @@ def test_an_entries_file_after_a_releases_file_keeps_the_release_time(board: Boa
     stored = record(OPEN)
     assert (stored["release_at"], stored["gsi1sk"]) == ("2026-07-10T09:00:00Z", "2026-07-10T09:00:00Z")
     assert stored["results_available_by"] == "2026-07-25T08:00:00Z"
+
+
+def test_a_release_time_set_while_an_entries_file_is_imported_is_not_overwritten(
+    stack: Stack, board: Board, sessions: None
+) -> None:
+    """A releases file lands between an entries file's check (which read the session) and its
+    session write (injected at that PutItem): the put is conditional on the release time it
+    read, so it fails and Lambda's retry keeps the new time."""
+    from exam_results.repositories.aws import client
+    from exam_results.usecases.entries_import import ImportConflict
+    from exam_results.wiring import deps
+
+    def board_brings_it_forward(params: dict[str, Any], **_: Any) -> None:
+        if params.get("Item", {}).get("sk") == {"S": "SESSION"}:
+            deps().exams.set_release_times([(OPEN, datetime(2026, 7, 10, 9, 0, tzinfo=UTC))], "releases/mid.csv")
+
+    row = f"{OPEN},C1A,2026-06-20,PB,MID000001,1234,0001,Mid Import,2004-01-01,GB123,Oxford Language Centre"
+    # results_available_by given (a day earlier): the session item is rewritten.
+    header = f"{ENTRY_HEADER},results_available_by"
+    event = board.put("entries/mid.csv", f"{header}\r\n{row},2026-07-24T09:00:00+01:00\r\n")
+    events = client("dynamodb").meta.events
+    events.register_first("before-parameter-build.dynamodb.PutItem", board_brings_it_forward, unique_id="mid")
+    try:
+        with pytest.raises(ImportConflict):
+            stack.invoke("ImportEntriesFunction", event)
+    finally:
+        events.unregister("before-parameter-build.dynamodb.PutItem", unique_id="mid")
+    assert stack.invoke("ImportEntriesFunction", event)["processed"][0]["status"] == "accepted"  # the retry
+    stored = record(OPEN)
+    assert (stored["release_at"], stored["gsi1sk"]) == ("2026-07-10T09:00:00Z", "2026-07-10T09:00:00Z")
+    assert stored["results_available_by"] == "2026-07-24T08:00:00Z"
