@@ -163,3 +163,24 @@ def test_samconfig_deploys_both_stages_with_every_operator_parameter():
         for name in ("Stage", "SenderEmail", "WebBaseUrl", "AlarmEmail", "LogRetentionDays", "ReportRetentionDays"):
             assert f"{name}=" in overrides, (stage, name)
         assert f"Stage={stage}" in overrides
+
+
+def test_each_exam_board_file_has_its_own_function_prefix_and_read_grant():
+    """entries/, results/ and releases/ (faster results) each trigger one function, which may
+    read only its own prefix of the uploads bucket."""
+    wanted = {
+        "ImportEntriesFunction": "entries/",
+        "PublishResultsFunction": "results/",
+        "ReleaseSessionsFunction": "releases/",
+    }
+    for function, prefix in wanted.items():
+        props = R[function]["Properties"]
+        (event,) = [e for e in props["Events"].values() if e["Type"] == "S3"]
+        rules = {r["Name"]: r["Value"] for r in event["Properties"]["Filter"]["S3Key"]["Rules"]}
+        assert rules == {"prefix": prefix, "suffix": ".csv"}, function
+        reads = [
+            s["Resource"]["Fn::Sub"]
+            for s in props["Policies"][0]["Statement"]
+            if "s3:GetObjectVersion" in s["Action"] or "s3:GetObject" in s["Action"]
+        ]
+        assert reads and all(r.endswith(f"/{prefix}*") for r in reads), (function, reads)
