@@ -71,11 +71,13 @@ __all__ = [
     "Report",
     "ReportError",
     "RowReader",
+    "check_session_id",
     "duplicate_errors",
     "duplicate_problem",
     "iter_text_lines",
     "parse_instant",
     "read_rows",
+    "report_errors",
     "report_key",
 ]
 
@@ -678,7 +680,8 @@ def _id_number(raw: str, problems: list[FieldProblem]) -> str:
     return raw.upper()
 
 
-def _session_id(raw: str, problems: list[FieldProblem]) -> str:
+def check_session_id(raw: str, problems: list[FieldProblem]) -> str:
+    """A stripped ``session_id`` value; a problem added when it is blank or not well formed."""
     if not raw:
         problems.append(("session_id", "session_id is required."))
     elif not _SESSION_ID.fullmatch(raw):
@@ -724,6 +727,9 @@ def parse_instant(field: str, raw: str, problems: list[FieldProblem]) -> datetim
         )
         return None
     return parsed.astimezone(UTC)
+
+
+_session_id = check_session_id  # the name the entries and results checks import
 
 
 def _parse_date(raw: str) -> date | None:
@@ -947,8 +953,12 @@ class DuplicateIds:
             self._file = None
 
 
-def _report_errors(line: int, problems: Iterable[FieldProblem]) -> list[ReportError]:
+def report_errors(line: int, problems: Iterable[FieldProblem]) -> list[ReportError]:
+    """A row's ``(field, message)`` problems as the report's errors for its ``line``."""
     return [ReportError(line=line, field=f, message=m) for f, m in problems]
+
+
+_report_errors = report_errors  # the name the entries and results checks import
 
 
 def duplicate_errors(ids: DuplicateIds, limit: int | None = None) -> tuple[list[ReportError], int]:

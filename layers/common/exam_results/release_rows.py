@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from exam_results.csvfiles import FieldProblem, ReportError, _report_errors, _session_id, parse_instant
+from exam_results.csvfiles import FieldProblem, ReportError, check_session_id, parse_instant, report_errors
 
 __all__ = ["ParsedRelease", "ReleasesFileChecker", "validate_release_row"]
 
@@ -29,7 +29,7 @@ def validate_release_row(row: Mapping[str, str]) -> tuple[ParsedRelease | None, 
     """``session_id`` present and well formed; ``release_at`` blank or an ISO 8601 instant with
     a UTC offset. Returns ``(ParsedRelease, [])`` or ``(None, [(field, message), ...])``."""
     problems: list[FieldProblem] = []
-    session_id = _session_id(row.get("session_id", "").strip(), problems)
+    session_id = check_session_id(row.get("session_id", "").strip(), problems)
     raw = row.get("release_at", "").strip()
     release_at = parse_instant("release_at", raw, problems) if raw else None
     if problems:
@@ -56,4 +56,4 @@ class ReleasesFileChecker:
                     )
                 )
                 parsed = None
-        return parsed, _report_errors(line, problems)
+        return parsed, report_errors(line, problems)
