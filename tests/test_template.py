@@ -130,19 +130,19 @@ def test_outputs_name_every_endpoint_table_bucket_and_queue():
     assert "Api" in outputs
 
 
-def test_waf_rate_limit_answers_429_in_the_api_error_shape():
+def test_waf_answers_429_and_403_in_the_api_error_shape():
     import json
 
     acl = R["ApiWebAcl"]["Properties"]
-    body = json.loads(acl["CustomResponseBodies"]["TooManyRequests"]["Content"])
-    assert set(body) == {"code", "message"} and body["code"] == "too_many_requests"
-    (rule,) = acl["Rules"]
+    for key, code in (("TooManyRequests", "too_many_requests"), ("NotThroughCloudFront", "forbidden")):
+        body = json.loads(acl["CustomResponseBodies"][key]["Content"])
+        assert set(body) == {"code", "message"} and body["code"] == code
+    (rule,) = [r for r in acl["Rules"] if "RateBasedStatement" in r["Statement"]]
     response = rule["Action"]["Block"]["CustomResponse"]
     assert response["ResponseCode"] == 429 and response["CustomResponseBodyKey"] == "TooManyRequests"
     assert {"Name": "Retry-After", "Value": "300"} in response["ResponseHeaders"]
-    paths = json.dumps(rule["Statement"])
-    for route in ("/registrations", "/sessions", "/verifications", "/password-resets"):
-        assert f'"SearchString": "{route}"' in paths, route
+    (origin,) = [r for r in acl["Rules"] if r["Name"] == "OnlyThroughCloudFront"]
+    assert origin["Action"]["Block"]["CustomResponse"]["CustomResponseBodyKey"] == "NotThroughCloudFront"
 
 
 def test_retention_of_reports_and_documents_is_configurable():
