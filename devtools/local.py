@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, urlsplit
 
+from devtools.headers import policy_headers
 from devtools.template import ROOT, TEMPLATE
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from devtools.stack import Stack
 
 HOST = "127.0.0.1"
+LOCAL_NAMES = {HOST, "localhost"}
 WEB = ROOT / "web"
 CONTROL_HEADER = "X-Local-Control"
 UPLOAD_KINDS = ("entries", "results")
@@ -229,10 +231,16 @@ class Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
+        # The deployed security headers (CloudFront's policy in template.yaml) replace any of the
+        # same name, as CloudFront's Override does.
+        security = self.local.security_headers
+        overridden = {"content-length", "connection", "transfer-encoding"} | {k.lower() for k in security}
         sent = {k.lower() for k in (headers or {})}
         for key, value in (headers or {}).items():
-            if key.lower() in {"content-length", "connection", "transfer-encoding"}:
+            if key.lower() in overridden:
                 continue
+            self.send_header(key, value)
+        for key, value in security.items():
             self.send_header(key, value)
         if "cache-control" not in sent:
             self.send_header("Cache-Control", "no-store")
@@ -271,7 +279,22 @@ class Handler(BaseHTTPRequestHandler):
     def do_OPTIONS(self) -> None:
         self._route()
 
+    def _own_host(self) -> bool:
+        """Only 127.0.0.1 and localhost (this server's port or none): a page of another site whose
+        name was rebound to 127.0.0.1 (DNS rebinding) sends its own name and is refused."""
+        host = (self.headers.get("Host") or "").strip().lower()
+        name, _, port = host.rpartition(":") if host.count(":") == 1 else (host, "", "")
+        return name in LOCAL_NAMES and port in {"", str(self.local.port)}
+
     def _route(self) -> None:
+        if not self.headers.get("Host"):
+            self._send(400, b"Bad Request: no Host header\n", {"Content-Type": "text/plain"})
+            return
+        if not self._own_host():
+            self._send(
+                421, b"Misdirected Request: use http://127.0.0.1 or http://localhost\n", {"Content-Type": "text/plain"}
+            )
+            return
         parts = urlsplit(self.path)
         path = parts.path
         try:
@@ -307,17 +330,23 @@ class Handler(BaseHTTPRequestHandler):
         self._send(200, target.read_bytes(), {"Content-Type": ctype, "Cache-Control": "no-cache"})
 
     def _swagger(self, name: str) -> None:
-        """Swagger UI (from the swagger-ui-bundle package: no CDN) over the API's OpenAPI document."""
+        """Swagger UI (from the swagger-ui-bundle package: no CDN) over the API's OpenAPI document.
+        No inline script: the page runs under the same CSP as the candidate pages."""
         from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 
         if not name:
             page = (
                 "<!doctype html><html><head><meta charset='utf-8'><title>Exam Results API</title>"
-                "<link rel='stylesheet' href='/_local/docs/swagger-ui.css'></head><body><div id='ui'></div>"
+                "<link rel='stylesheet' href='/_local/docs/swagger-ui.css'></head><body>"
+                "<div id='ui' data-url='/_local/openapi.json'></div>"
                 "<script src='/_local/docs/swagger-ui-bundle.js'></script>"
-                "<script>SwaggerUIBundle({url: '/_local/openapi.json', dom_id: '#ui'});</script></body></html>"
+                "<script src='/_local/docs/init.js'></script></body></html>"
             )
             self._send(200, page.encode(), {"Content-Type": "text/html; charset=utf-8"})
+            return
+        if name == "init.js":
+            init = b"SwaggerUIBundle({url: document.getElementById('ui').dataset.url, dom_id: '#ui'});\n"
+            self._send(200, init, {"Content-Type": "text/javascript; charset=utf-8"})
             return
         allowed = {"swagger-ui.css": "text/css", "swagger-ui-bundle.js": "text/javascript"}
         if name not in allowed:
@@ -334,6 +363,8 @@ class Handler(BaseHTTPRequestHandler):
             if path == "/_local/mailbox":
                 html = mailbox.page(mailbox.messages(region=local.region))
                 self._send(200, html.encode(), {"Content-Type": "text/html; charset=utf-8"})
+            elif path == "/_local/mailbox.css":
+                self._send(200, mailbox.STYLE.encode(), {"Content-Type": "text/css; charset=utf-8"})
             elif path == "/_local/mailbox.json":
                 self._json(200, {"messages": [m.as_json() for m in mailbox.messages(region=local.region)]})
             elif path == "/_local/status.json":
@@ -397,6 +428,7 @@ class LocalStack:
         self.demo: list[DemoCandidate] = []
         self.demo_how = ""
         self.started_at = datetime.now(UTC)
+        self.security_headers = policy_headers(template_path)
         self._serve_thread: threading.Thread | None = None
 
     @property
