@@ -1,7 +1,7 @@
 """The whole service on this machine, in one process: ``make run`` (``python -m devtools.local``).
 
-* An AWS emulator (moto's ``ThreadedMotoServer`` on 127.0.0.1) with every table, bucket, queue,
-  secret, SES identity and template of ``template.yaml``.
+* An AWS emulator (moto's server on 127.0.0.1, answering only its own host names) with every
+  table, bucket, queue, secret, SES identity and template of ``template.yaml``.
 * One HTTP server on 127.0.0.1:PORT (env ``PORT``, default 3000):
   ``/api/*`` the API routes of the template (API Gateway REST proxy events, handlers run in
   this process with the template's environment), ``/`` the candidate pages of ``web/``,
@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 from devtools.headers import policy_headers
+from devtools.hostguard import REFUSED, GuardedEmulator, own_host
 from devtools.template import ROOT, TEMPLATE
 
 if TYPE_CHECKING:
@@ -46,7 +47,6 @@ if TYPE_CHECKING:
     from devtools.stack import Stack
 
 HOST = "127.0.0.1"
-LOCAL_NAMES = {HOST, "localhost"}
 WEB = ROOT / "web"
 CONTROL_HEADER = "X-Local-Control"
 UPLOAD_KINDS = ("entries", "results")
@@ -279,21 +279,12 @@ class Handler(BaseHTTPRequestHandler):
     def do_OPTIONS(self) -> None:
         self._route()
 
-    def _own_host(self) -> bool:
-        """Only 127.0.0.1 and localhost (this server's port or none): a page of another site whose
-        name was rebound to 127.0.0.1 (DNS rebinding) sends its own name and is refused."""
-        host = (self.headers.get("Host") or "").strip().lower()
-        name, _, port = host.rpartition(":") if host.count(":") == 1 else (host, "", "")
-        return name in LOCAL_NAMES and port in {"", str(self.local.port)}
-
     def _route(self) -> None:
         if not self.headers.get("Host"):
             self._send(400, b"Bad Request: no Host header\n", {"Content-Type": "text/plain"})
             return
-        if not self._own_host():
-            self._send(
-                421, b"Misdirected Request: use http://127.0.0.1 or http://localhost\n", {"Content-Type": "text/plain"}
-            )
+        if not own_host(self.headers.get("Host"), self.local.port):  # DNS rebinding: devtools.hostguard
+            self._send(421, REFUSED, {"Content-Type": "text/plain"})
             return
         parts = urlsplit(self.path)
         path = parts.path
@@ -436,7 +427,6 @@ class LocalStack:
         return f"http://{HOST}:{self.port}"
 
     def start(self) -> LocalStack:
-        from moto.server import ThreadedMotoServer
 
         # Listen first: with PORT=0 the port is only known now, and links in emails need it.
         handler = type("BoundHandler", (Handler,), {"local": self})
@@ -444,7 +434,7 @@ class LocalStack:
         self.httpd.daemon_threads = True
         self.port = int(self.httpd.server_address[1])
 
-        self.moto = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
+        self.moto = GuardedEmulator(HOST)
         self.moto.start()
         moto_host, moto_port = self.moto.get_host_and_port()
         self.moto_url = f"http://{moto_host}:{moto_port}"

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from devtools.headers import policy_headers
+from devtools.hostguard import GuardedEmulator
 from devtools.local import Handler
 from tests.security.test_headers import assert_strict_csp
 
@@ -91,3 +92,18 @@ def test_every_local_response_carries_the_deployed_security_headers(server: Simp
         _, headers, _ = call(server.port, method, path, host)
         for name, value in wanted.items():
             assert headers.get(name) == value, (path, name, headers.get(name))
+
+
+def test_the_aws_emulator_refuses_a_foreign_host_too() -> None:
+    """The emulator holds every table and the sent emails (their tokens): same rule."""
+    emulator = GuardedEmulator("127.0.0.1")
+    emulator.start()
+    try:
+        port = emulator.get_host_and_port()[1]
+        for host in ("evil.example", f"evil.example:{port}", f"localhost.evil.example:{port}"):
+            status, _, body = call(port, "GET", "/moto-api/data.json", host)
+            assert status == 421 and b"{" not in body, (host, status)
+        assert call(port, "GET", "/moto-api/data.json", f"127.0.0.1:{port}")[0] == 200
+        assert call(port, "GET", "/moto-api/data.json", f"localhost:{port}")[0] == 200
+    finally:
+        emulator.stop()
