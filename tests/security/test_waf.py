@@ -295,6 +295,11 @@ def test_every_spelling_of_a_credential_route_is_counted_against_the_clients_own
     assert not missed, f"counted against the wrong address, or not at all: {missed}"
 
 
+def test_viewers_reach_the_distribution_over_ipv4_only() -> None:
+    # Counting per address means little over IPv6, where one client holds a /64 of them.
+    assert R["WebDistribution"]["Properties"]["DistributionConfig"]["IPV6Enabled"] is False
+
+
 def test_page_and_results_reads_are_not_counted() -> None:
     for request in through_cloudfront(
         [("GET", u, {"Authorization": "Bearer x"}) for u in ("/api/me", "/api/me/results")]
