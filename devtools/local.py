@@ -1,7 +1,7 @@
 """The whole service on this machine, in one process: ``make run`` (``python -m devtools.local``).
 
-* An AWS emulator (moto's ``ThreadedMotoServer`` on 127.0.0.1) with every table, bucket, queue,
-  secret, SES identity and template of ``template.yaml``.
+* An AWS emulator (moto's server on 127.0.0.1, answering only its own host names) with every
+  table, bucket, queue, secret, SES identity and template of ``template.yaml``.
 * One HTTP server on 127.0.0.1:PORT (env ``PORT``, default 3000):
   ``/api/*`` the API routes of the template (API Gateway REST proxy events, handlers run in
   this process with the template's environment), ``/`` the candidate pages of ``web/``,
@@ -39,6 +39,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, urlsplit
 
+from devtools.headers import policy_headers
+from devtools.hostguard import REFUSED, GuardedEmulator, own_host
 from devtools.template import ROOT, TEMPLATE
 
 if TYPE_CHECKING:
@@ -253,10 +255,16 @@ class Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
+        # The deployed security headers (CloudFront's policy in template.yaml) replace any of the
+        # same name, as CloudFront's Override does.
+        security = self.local.security_headers
+        overridden = {"content-length", "connection", "transfer-encoding"} | {k.lower() for k in security}
         sent = {k.lower() for k in (headers or {})}
         for key, value in (headers or {}).items():
-            if key.lower() in {"content-length", "connection", "transfer-encoding"}:
+            if key.lower() in overridden:
                 continue
+            self.send_header(key, value)
+        for key, value in security.items():
             self.send_header(key, value)
         if "cache-control" not in sent:
             self.send_header("Cache-Control", "no-store")
@@ -296,6 +304,12 @@ class Handler(BaseHTTPRequestHandler):
         self._route()
 
     def _route(self) -> None:
+        if not self.headers.get("Host"):
+            self._send(400, b"Bad Request: no Host header\n", {"Content-Type": "text/plain"})
+            return
+        if not own_host(self.headers.get("Host"), self.local.port):  # DNS rebinding: devtools.hostguard
+            self._send(421, REFUSED, {"Content-Type": "text/plain"})
+            return
         parts = urlsplit(self.path)
         path = parts.path
         try:
@@ -331,17 +345,23 @@ class Handler(BaseHTTPRequestHandler):
         self._send(200, target.read_bytes(), {"Content-Type": ctype, "Cache-Control": "no-cache"})
 
     def _swagger(self, name: str) -> None:
-        """Swagger UI (from the swagger-ui-bundle package: no CDN) over the API's OpenAPI document."""
+        """Swagger UI (from the swagger-ui-bundle package: no CDN) over the API's OpenAPI document.
+        No inline script: the page runs under the same CSP as the candidate pages."""
         from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 
         if not name:
             page = (
                 "<!doctype html><html><head><meta charset='utf-8'><title>Exam Results API</title>"
-                "<link rel='stylesheet' href='/_local/docs/swagger-ui.css'></head><body><div id='ui'></div>"
+                "<link rel='stylesheet' href='/_local/docs/swagger-ui.css'></head><body>"
+                "<div id='ui' data-url='/_local/openapi.json'></div>"
                 "<script src='/_local/docs/swagger-ui-bundle.js'></script>"
-                "<script>SwaggerUIBundle({url: '/_local/openapi.json', dom_id: '#ui'});</script></body></html>"
+                "<script src='/_local/docs/init.js'></script></body></html>"
             )
             self._send(200, page.encode(), {"Content-Type": "text/html; charset=utf-8"})
+            return
+        if name == "init.js":
+            init = b"SwaggerUIBundle({url: document.getElementById('ui').dataset.url, dom_id: '#ui'});\n"
+            self._send(200, init, {"Content-Type": "text/javascript; charset=utf-8"})
             return
         allowed = {"swagger-ui.css": "text/css", "swagger-ui-bundle.js": "text/javascript"}
         if name not in allowed:
@@ -358,6 +378,8 @@ class Handler(BaseHTTPRequestHandler):
             if path == "/_local/mailbox":
                 html = mailbox.page(mailbox.messages(region=local.region))
                 self._send(200, html.encode(), {"Content-Type": "text/html; charset=utf-8"})
+            elif path == "/_local/mailbox.css":
+                self._send(200, mailbox.STYLE.encode(), {"Content-Type": "text/css; charset=utf-8"})
             elif path == "/_local/mailbox.json":
                 self._json(200, {"messages": [m.as_json() for m in mailbox.messages(region=local.region)]})
             elif path == "/_local/status.json":
@@ -421,6 +443,7 @@ class LocalStack:
         self.demo: list[DemoCandidate] = []
         self.demo_how = ""
         self.started_at = datetime.now(UTC)
+        self.security_headers = policy_headers(template_path)
         self._serve_thread: threading.Thread | None = None
 
     @property
@@ -428,7 +451,6 @@ class LocalStack:
         return f"http://{HOST}:{self.port}"
 
     def start(self) -> LocalStack:
-        from moto.server import ThreadedMotoServer
 
         # Listen first: with PORT=0 the port is only known now, and links in emails need it.
         handler = type("BoundHandler", (Handler,), {"local": self})
@@ -436,7 +458,7 @@ class LocalStack:
         self.httpd.daemon_threads = True
         self.port = int(self.httpd.server_address[1])
 
-        self.moto = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
+        self.moto = GuardedEmulator(HOST)
         self.moto.start()
         moto_host, moto_port = self.moto.get_host_and_port()
         self.moto_url = f"http://{moto_host}:{moto_port}"

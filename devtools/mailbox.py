@@ -163,6 +163,14 @@ def _linkify(text: str) -> str:
     return "".join(parts)
 
 
+# Served as /_local/mailbox.css: the page runs under the candidate pages' CSP (no inline style).
+STYLE = (
+    "body{font-family:sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem}"
+    ".mail{border:1px solid #ccc;border-radius:4px;padding:0 1rem;margin:1rem 0}"
+    ".meta{color:#555}pre{white-space:pre-wrap}"
+)
+
+
 def page(mails: list[Mail]) -> str:
     """The mailbox as one HTML page, newest first; every link in a mail is clickable."""
     items = []
@@ -182,9 +190,7 @@ def page(mails: list[Mail]) -> str:
         "<!doctype html><html lang=en-GB><head><meta charset=utf-8>"
         '<meta name=viewport content="width=device-width, initial-scale=1">'
         "<title>Local mailbox – Exam Results</title>"
-        "<style>body{font-family:sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem}"
-        ".mail{border:1px solid #ccc;border-radius:4px;padding:0 1rem;margin:1rem 0}"
-        ".meta{color:#555}pre{white-space:pre-wrap}</style></head><body>"
+        '<link rel="stylesheet" href="/_local/mailbox.css"></head><body>'
         f"<h1>Local mailbox</h1><p>{len(mails)} email(s) accepted by the emulated SES, newest first. "
         'Reload to see new ones. <a href="/">Candidate pages</a></p>'
         f"{body}</body></html>"

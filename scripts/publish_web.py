@@ -3,7 +3,8 @@
     python -m scripts.publish_web --stack exam-results-prod [--api-base /api]
 
 The pages call the API on the same origin (CloudFront sends /api/* to API Gateway), so
-``config.js`` keeps ``/api`` unless --api-base says otherwise.
+``config.js`` keeps ``/api`` unless --api-base says otherwise (the pages' CSP allows
+connections to their own origin only, and the API answers only through CloudFront).
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -130,19 +131,32 @@ def test_outputs_name_every_endpoint_table_bucket_and_queue():
     assert "Api" in outputs
 
 
-def test_waf_rate_limit_answers_429_in_the_api_error_shape():
+def test_waf_answers_429_and_403_in_the_api_error_shape():
     import json
 
     acl = R["ApiWebAcl"]["Properties"]
-    body = json.loads(acl["CustomResponseBodies"]["TooManyRequests"]["Content"])
-    assert set(body) == {"code", "message"} and body["code"] == "too_many_requests"
-    (rule,) = acl["Rules"]
+    for key, code in (("TooManyRequests", "too_many_requests"), ("NotThroughCloudFront", "forbidden")):
+        body = json.loads(acl["CustomResponseBodies"][key]["Content"])
+        assert set(body) == {"code", "message"} and body["code"] == code
+    (rule,) = [r for r in acl["Rules"] if "RateBasedStatement" in r["Statement"]]
     response = rule["Action"]["Block"]["CustomResponse"]
     assert response["ResponseCode"] == 429 and response["CustomResponseBodyKey"] == "TooManyRequests"
     assert {"Name": "Retry-After", "Value": "300"} in response["ResponseHeaders"]
-    paths = json.dumps(rule["Statement"])
-    for route in ("/registrations", "/sessions", "/verifications", "/password-resets"):
-        assert f'"SearchString": "{route}"' in paths, route
+    (origin,) = [r for r in acl["Rules"] if r["Name"] == "OnlyThroughCloudFront"]
+    assert origin["Action"]["Block"]["CustomResponse"]["CustomResponseBodyKey"] == "NotThroughCloudFront"
+
+
+def test_every_checkov_skip_names_a_check_and_gives_its_reason():
+    skips = [
+        (logical_id, skip)
+        for logical_id, resource in R.items()
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    ]
+    assert skips, "make validate runs checkov; its skips live in the resources' Metadata"
+    for logical_id, skip in skips:
+        assert re.fullmatch(r"CKV2?_AWS_\d+", skip["id"]), (logical_id, skip)
+        assert len(skip.get("comment", "").split()) >= 8, f"{logical_id} {skip['id']}: say why"
+    assert len({(i, s["id"]) for i, s in skips}) == len(skips), "one skip per check and resource"
 
 
 def test_retention_of_reports_and_documents_is_configurable():
