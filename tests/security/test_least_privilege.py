@@ -2,7 +2,8 @@
 
 The whole suite is also checked, for every function, by the ``tests.plugins.aws_calls`` plugin
 (``test-artifacts/aws-calls.json``); this test runs every API route itself, success and
-failure paths, so that it proves the API functions' policies even when run alone.
+failure paths, and the mail worker that sends what the reset and resend routes queue, so that
+it proves those functions' policies even when run alone.
 """
 
 from __future__ import annotations
