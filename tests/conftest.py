@@ -96,6 +96,36 @@ def mailbox(stack: Stack) -> Mailbox:
     return Mailbox()
 
 
+class MailWorker:
+    """MailRequestsFunction run from its queue by the local stack's SQS poller (devtools.sources),
+    as Lambda's event source mapping would: POST /password-resets and .../resend only queue the
+    request, and the email exists once the worker has run."""
+
+    FUNCTION = "MailRequestsFunction"
+
+    def __init__(self, stack: Stack) -> None:
+        from devtools.sources import EventSources
+
+        self.sources = EventSources(stack)
+        self.source = next(s for s in self.sources.sqs_sources if s.function == self.FUNCTION)
+
+    def drain(self, failures_allowed: bool = False) -> int:
+        """Deliver every queued request; returns how many. A failed one waits for its visibility
+        timeout (it is not retried within a drain) and fails the drain unless allowed."""
+        handled = 0
+        while True:
+            outcome = self.sources.poll_once(self.source)
+            if not outcome.received:
+                return handled
+            assert failures_allowed or not outcome.failed, outcome
+            handled += outcome.received
+
+
+@pytest.fixture
+def mail_worker(stack: Stack) -> MailWorker:
+    return MailWorker(stack)
+
+
 @dataclass
 class Candidate:
     id_number: str

@@ -86,14 +86,16 @@ def test_erase_account_removes_account_sessions_and_tokens(api, registered, seed
     assert api.call("POST", "/registrations", body(c)).status == 201
 
 
-def test_resend_sends_only_for_registered_unconfirmed_and_at_most_three_an_hour(api, seed, mailbox):
+def test_resend_sends_only_for_registered_unconfirmed_and_at_most_three_an_hour(api, seed, mailbox, mail_worker):
     c = seed()
     unknown = api.call("POST", "/registrations/confirmations/resend", {"id_number": "ZZZ999999"})
+    assert mail_worker.drain() == 1 and mailbox.messages() == []
     api.call("POST", "/registrations", registration(c))
     assert len(mailbox.to(c.email)) == 1
     answers = [api.call("POST", "/registrations/confirmations/resend", {"id_number": c.id_number}) for _ in range(5)]
     assert {(a.status, a.body) for a in answers} == {(unknown.status, unknown.body)}
     assert unknown.status == 202
+    assert mail_worker.drain() == 5
     # 1 registration email + 3 resends (the registration email does not count).
     assert len(mailbox.to(c.email)) == 4
     # Every resent link works.
@@ -101,10 +103,11 @@ def test_resend_sends_only_for_registered_unconfirmed_and_at_most_three_an_hour(
     assert api.call("POST", "/registrations/confirmations", {"token": token}).status == 200
     # Confirmed: no more resends.
     api.call("POST", "/registrations/confirmations/resend", {"id_number": c.id_number})
+    assert mail_worker.drain() == 1
     assert len(mailbox.to(c.email)) == 4
 
 
-def test_resend_limit_is_a_sliding_hour(api, seed, mailbox):
+def test_resend_limit_is_a_sliding_hour(api, seed, mailbox, mail_worker):
     import time_machine
 
     c = seed()
@@ -112,11 +115,14 @@ def test_resend_limit_is_a_sliding_hour(api, seed, mailbox):
         api.call("POST", "/registrations", registration(c))
         for _ in range(3):
             api.call("POST", "/registrations/confirmations/resend", {"id_number": c.id_number})
+            mail_worker.drain()  # the worker's clock counts: each send a minute apart
             t.shift(60)
         api.call("POST", "/registrations/confirmations/resend", {"id_number": c.id_number})
+        mail_worker.drain()
         assert len(mailbox.to(c.email)) == 4
         t.shift(60 * 60 - 170)  # the first resend is now more than an hour old
         api.call("POST", "/registrations/confirmations/resend", {"id_number": c.id_number})
+        mail_worker.drain()
         assert len(mailbox.to(c.email)) == 5
 
 

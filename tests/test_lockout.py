@@ -82,13 +82,14 @@ def test_unconfirmed_account_right_password_clears_the_count(api, seed):
         assert login(api, c.id_number, "Wrong-pass-99").status == 401
 
 
-def test_forgotten_password_works_while_locked_and_reset_clears_the_lock(api, registered, mailbox):
+def test_forgotten_password_works_while_locked_and_reset_clears_the_lock(api, registered, mailbox, mail_worker):
     with time_machine.travel(START, tick=False):
         c, token = registered()
         for _ in range(4):
             login(api, c.id_number, "Wrong-pass-99")
         assert login(api, c.id_number, c.password).status == 429
         assert api.call("POST", "/password-resets", {"id_number": c.id_number}).status == 202
+        mail_worker.drain()
         reset = mailbox.last_to(c.email)
         assert reset.link().startswith("https://results.test/reset.html?token=")
         new = "Brand-new-pass-77"

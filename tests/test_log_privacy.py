@@ -8,7 +8,7 @@ import logging
 from tests.conftest import registration
 
 
-def test_a_full_flow_logs_nothing_secret(api, seed, mailbox, capsys, caplog):
+def test_a_full_flow_logs_nothing_secret(api, seed, mailbox, mail_worker, capsys, caplog):
     # Everything at INFO and above, every logger (botocore logs request bodies only at DEBUG).
     caplog.set_level(logging.INFO)
     c = seed(secret_number="73915")
@@ -28,6 +28,7 @@ def test_a_full_flow_logs_nothing_secret(api, seed, mailbox, capsys, caplog):
     api.call("GET", "/me/results", token=session)
     api.call("POST", "/verifications", {"id_number": c.id_number, "secret_number": c.secret_number})
     api.call("POST", "/password-resets", {"id_number": c.id_number})
+    mail_worker.drain()  # the worker's logs too
     reset_token = mailbox.last_to(c.email).token()
     new_password = "Brand-new-pass-77"
     api.call(

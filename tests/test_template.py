@@ -100,7 +100,7 @@ def test_every_queue_has_a_dead_letter_queue_or_is_one():
 
 def test_dead_letter_queues_raise_alarms():
     alarmed = set().union(*(refs(a["Properties"]) for a in of_type("AWS::CloudWatch::Alarm").values()))
-    for name in ("NotifyDeadLetterQueue", "ReleaseScheduleDLQ"):
+    for name in ("NotifyDeadLetterQueue", "ReleaseScheduleDLQ", "MailRequestsDeadLetterQueue"):
         assert name in alarmed, name
 
 

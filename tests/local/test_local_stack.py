@@ -80,6 +80,13 @@ def test_make_run_serves_api_pages_and_mailbox_then_stops_on_ctrl_c(tmp_path: Pa
         status, answer = local.control("/_local/upload?kind=releases&name=now.csv", body)
         assert status == 200 and answer["report"]["status"] == "accepted", answer
 
+        # A reset request is only queued (202); the stack polls the template's mail request queue
+        # and runs MailRequestsFunction, which sends the email.
+        status, body = local.json("POST", "/api/password-resets", {"id_number": pb["id_number"]})
+        assert status == 202, body
+        reset = local.wait_for_mail("pb@example.com", count=2)
+        assert any(link.startswith(f"{local.url}/reset.html?token=") for link in reset["links"]), reset
+
         # Controls are POST only, and need the local header (no cross-site form can send it).
         assert local.request("POST", "/_local/release")[0] == 403
         status, answer = local.control("/_local/release")

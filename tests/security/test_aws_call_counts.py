@@ -71,3 +71,28 @@ def test_refusals_are_cheap(api, released):
     r, ops = measured(lambda: api.call("POST", "/sessions", wrong))
     assert r.status == 429
     assert sum(ops.values()) <= 2, ops
+
+
+def test_reset_and_resend_requests_only_queue_and_the_worker_sends(api, registered, seed, mail_worker):
+    """The request: one SendMessage, for any ID (tests/security/test_equal_work.py). The worker:
+    the calls the request used to make (entry and account, send log, token, email)."""
+    c, _ = registered()
+    unconfirmed = seed(id_number="UNCF00001")
+    unconfirmed.email = "unconfirmed@example.com"
+    assert api.call("POST", "/registrations", registration(unconfirmed)).status == 201
+    for route, id_number in (
+        ("/password-resets", c.id_number),
+        ("/registrations/confirmations/resend", unconfirmed.id_number),
+    ):
+        r, ops = measured(lambda: api.call("POST", route, {"id_number": id_number}))
+        assert r.status == 202
+        assert ops == {"sqs:SendMessage": 1}
+        with aws_calls.capture() as captured:
+            assert mail_worker.drain() == 1
+        # entry and account (one query), send log read and conditional put, token, email.
+        assert captured.count_by_operation("MailRequestsFunction") == {
+            "dynamodb:Query": 1,
+            "dynamodb:GetItem": 1,
+            "dynamodb:PutItem": 2,
+            "ses:SendEmail": 1,
+        }

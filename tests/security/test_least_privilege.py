@@ -2,7 +2,8 @@
 
 The whole suite is also checked, for every function, by the ``tests.plugins.aws_calls`` plugin
 (``test-artifacts/aws-calls.json``); this test runs every API route itself, success and
-failure paths, so that it proves the API functions' policies even when run alone.
+failure paths, and the mail worker that sends what the reset and resend routes queue, so that
+it proves those functions' policies even when run alone.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from devtools.template import TEMPLATE, load
 from tests.conftest import registration
 
 API_FUNCTIONS = ("RegisterFunction", "LoginFunction", "AccountFunction", "ResultsFunction")
+# The worker that sends the emails the reset and resend routes only queue.
+FUNCTIONS = (*API_FUNCTIONS, "MailRequestsFunction")
 
 
 def recorded_for(calls: aws_calls.Calls, functions: tuple[str, ...]) -> dict[str, Any]:
@@ -38,7 +41,7 @@ def recorded_for(calls: aws_calls.Calls, functions: tuple[str, ...]) -> dict[str
     return {"functions": out}
 
 
-def every_api_path(api, released, mailbox) -> None:  # type: ignore[no-untyped-def]
+def every_api_path(api, released, mailbox, mail_worker) -> None:  # type: ignore[no-untyped-def]
     c = released
     # Registration: wrong secret, unknown ID, success, already registered, resend, confirm.
     assert api.call("POST", "/registrations", registration(c, secret_number="9999")).status == 403
@@ -47,6 +50,7 @@ def every_api_path(api, released, mailbox) -> None:  # type: ignore[no-untyped-d
     assert api.call("POST", "/registrations", registration(c)).status == 409
     assert api.call("POST", "/registrations/confirmations/resend", {"id_number": c.id_number}).status == 202
     assert api.call("POST", "/registrations/confirmations/resend", {"id_number": "UNKNOWN01"}).status == 202
+    assert mail_worker.drain() == 2
     assert api.call("POST", "/sessions", {"id_number": c.id_number, "password": c.password}).status == 403
     token = mailbox.last_to(c.email).token()
     assert api.call("POST", "/registrations/confirmations", {"token": token}).status == 200
@@ -66,6 +70,7 @@ def every_api_path(api, released, mailbox) -> None:  # type: ignore[no-untyped-d
     # Password reset: request, unknown ID, confirm (clears the lock, ends sessions).
     assert api.call("POST", "/password-resets", {"id_number": c.id_number}).status == 202
     assert api.call("POST", "/password-resets", {"id_number": "UNKNOWN01"}).status == 202
+    assert mail_worker.drain() == 2
     reset = mailbox.last_to(c.email).token()
     new = "Another-Horse-77"
     body = {"token": reset, "password": new, "confirm_password": new}
@@ -87,9 +92,11 @@ def every_api_path(api, released, mailbox) -> None:  # type: ignore[no-untyped-d
         assert api.call("POST", "/registrations", registration(c, secret_number="0000")).status == 403
 
 
-def test_every_api_call_is_allowed_by_the_functions_own_policy_and_every_grant_is_used(api, released, mailbox, calls):
-    every_api_path(api, released, mailbox)
-    report = iam_check.check(recorded_for(calls, API_FUNCTIONS))
+def test_every_api_call_is_allowed_by_the_functions_own_policy_and_every_grant_is_used(
+    api, released, mailbox, mail_worker, calls
+):
+    every_api_path(api, released, mailbox, mail_worker)
+    report = iam_check.check(recorded_for(calls, FUNCTIONS))
     print("\n".join(report.lines()))
     assert not report.violations, "\n".join(report.lines())
     assert not report.unused, "\n".join(report.lines())

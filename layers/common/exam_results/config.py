@@ -22,6 +22,7 @@ class Settings(BaseModel):
     pepper_secret_arn: str = Field(default="", alias="PEPPER_SECRET_ARN")
     uploads_bucket: str = Field(default="", alias="UPLOADS_BUCKET")
     notify_queue_url: str = Field(default="", alias="NOTIFY_QUEUE_URL")
+    mail_queue_url: str = Field(default="", alias="MAIL_QUEUE_URL")
     results_email_template: str = Field(default="", alias="RESULTS_EMAIL_TEMPLATE")
     ses_configuration_set: str = Field(default="", alias="SES_CONFIGURATION_SET")
 

@@ -12,6 +12,12 @@ number n > threshold is refused without checking. A right answer gives the reser
 refused without touching the record, so they never extend the lock. The record expires
 ``window`` seconds after the last failure; expiry is checked on every read, since DynamoDB TTL
 deletes late.
+
+Secret Numbers (``record_failures``): a wrong secret also writes its record (the window again
+from the failure), as a right one writes its give-back, so that verification's 404 for a right
+secret with nothing released does the same AWS calls as for a wrong secret or an unknown ID
+(SPEC §4, same work for every ID). Login needs no such write: its refusals all follow a wrong
+or missing password, so the refusals already do the same calls.
 """
 
 from __future__ import annotations
@@ -32,10 +38,11 @@ class AttemptPolicy:
     threshold: int  # the failure with this number locks
     window: int
     error: type[TooManyAttempts]
+    record_failures: bool = False  # every wrong answer writes (see above), not only the locking one
 
 
 LOGIN = AttemptPolicy(scope="LOGIN", threshold=4, window=WINDOW_SECONDS, error=Locked)
-SECRET = AttemptPolicy(scope="SECRET", threshold=5, window=WINDOW_SECONDS, error=TooManyAttempts)
+SECRET = AttemptPolicy(scope="SECRET", threshold=5, window=WINDOW_SECONDS, error=TooManyAttempts, record_failures=True)
 
 
 @dataclass(frozen=True)
@@ -77,10 +84,12 @@ class AttemptLimiter:
 
     def failed(self, reservation: Reservation) -> None:
         """The attempt was wrong: lock if it was the last one allowed."""
+        until = math.ceil(time.time()) + self.policy.window
         if reservation.number >= self.policy.threshold:
-            until = math.ceil(time.time()) + self.policy.window
             self.repo.lock(reservation.pk, until)
             raise self.policy.error(self.policy.window)
+        if self.policy.record_failures:
+            self.repo.extend_attempts(reservation.pk, until)
 
     def clear(self, id_number: str) -> None:
         self.repo.clear(self.repo.attempts_pk(self.policy.scope, id_number))

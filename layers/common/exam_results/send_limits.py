@@ -1,7 +1,10 @@
 """At most 3 emails of one kind per ID Number in any 60 minutes (SPEC §4), the one home of it.
 
 The log of send instants is read, trimmed to the last hour and written back with a version
-condition: two concurrent requests cannot both take the last slot.
+condition: two concurrent requests cannot both take the last slot. The mail worker takes a slot
+before it sends and gives it back if SES refused the email, so a failed send (retried by SQS)
+never uses up the candidate's hour; a duplicate delivery of one request takes a slot of its own
+(and is bounded by the limit like any other).
 """
 
 from __future__ import annotations
@@ -24,15 +27,27 @@ RESET_EMAILS = SendPolicy(scope="RESET")
 CONFIRMATION_RESENDS = SendPolicy(scope="RESEND")
 
 
-def try_take_slot(repo: AuthRepository, policy: SendPolicy, id_number: str) -> bool:
-    """True if an email may be sent now (and the send is recorded); False over the limit."""
+def try_take_slot(repo: AuthRepository, policy: SendPolicy, id_number: str) -> float | None:
+    """The instant recorded for an email that may be sent now; None over the limit."""
     pk = repo.sends_pk(policy.scope, id_number)
     for _ in range(5):
         now = time.time()
         sent, version = repo.get_sends(pk)
         recent = [t for t in sent if t > now - policy.period]
         if len(recent) >= policy.limit:
-            return False
+            return None
         if repo.put_sends(pk, [*recent, now], version, math.ceil(now) + policy.period):
-            return True
-    return False
+            return now
+    return None
+
+
+def give_back(repo: AuthRepository, policy: SendPolicy, id_number: str, taken: float) -> None:
+    """Forget the send taken at ``taken`` (the email was not sent)."""
+    pk = repo.sends_pk(policy.scope, id_number)
+    for _ in range(5):
+        sent, version = repo.get_sends(pk)
+        if taken not in sent:
+            return
+        rest = [t for t in sent if t != taken]
+        if repo.put_sends(pk, rest, version, math.ceil(max(rest or [taken])) + policy.period):
+            return

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from exam_results.repositories.candidates import CandidateRepository
     from exam_results.repositories.exams import ExamRepository
     from exam_results.repositories.mailer import Mailer
+    from exam_results.repositories.queue import MailRequestQueue
 
 
 class Deps:
@@ -48,6 +49,12 @@ class Deps:
         from exam_results.repositories.mailer import Mailer
 
         return Mailer(self.settings.sender_email, self.settings.ses_configuration_set)
+
+    @cached_property
+    def mail_requests(self) -> MailRequestQueue:
+        from exam_results.repositories.queue import MailRequestQueue
+
+        return MailRequestQueue(self.settings.mail_queue_url)
 
     def pepper(self) -> bytes:
         from exam_results.repositories.pepper import get_pepper

@@ -160,6 +160,20 @@ class AuthRepository:
             ExpressionAttributeValues=dynamo.values({":u": until}),
         )
 
+    def extend_attempts(self, pk: str, expires_at: int) -> None:
+        """The record lives ``expires_at`` (a failure's window); never touches a locked record."""
+        try:
+            dynamo.ddb().update_item(
+                TableName=self.table,
+                Key=self._key(pk),
+                UpdateExpression="SET expires_at = :exp",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(locked_until)",
+                ExpressionAttributeValues=dynamo.values({":exp": expires_at}),
+            )
+        except ClientError as exc:
+            if not dynamo.is_condition_failure(exc):
+                raise
+
     def undo_attempt(self, pk: str) -> None:
         try:
             dynamo.ddb().update_item(

@@ -1,4 +1,5 @@
-"""The notification queue (SQS): batches of recipients for the "results available" email."""
+"""SQS queues: the notification queue (batches of recipients for the "results available" email)
+and the mail request queue (one email asked for by ID Number: reset, confirmation resend)."""
 
 from __future__ import annotations
 
@@ -42,3 +43,12 @@ class NotifyQueue:
         if batch:
             flush(batch)
         return calls
+
+
+class MailRequestQueue:
+    def __init__(self, queue_url: str) -> None:
+        self.queue_url = queue_url
+
+    def send(self, body: dict[str, object]) -> None:
+        """One SendMessage: the only AWS call of a request for an email by ID Number."""
+        client("sqs").send_message(QueueUrl=self.queue_url, MessageBody=json.dumps(body))

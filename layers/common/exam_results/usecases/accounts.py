@@ -4,7 +4,8 @@ No HTTP here: pydantic models in, pydantic models out, repositories passed in (`
 
 Tokens and Secret Numbers are ``exam_results.usecases.identity`` (the results function needs
 them, not the rest). What only some routes need is imported by the use cases that need it, on
-first use: password hashing (argon2), the lockout, the send limits and the emails. ``GET /me``,
+first use: password hashing (argon2), the lockout and the emails. Reset and resend emails are
+sent by the mail worker (``usecases.mail_requests``); these routes only queue the request. ``GET /me``,
 a confirmation or a log-out never loads them; a container's first login or registration does.
 """
 
@@ -34,6 +35,7 @@ from exam_results.errors import (
     TooManyAttempts,
     Unauthorized,
 )
+from exam_results.mail_requests import MailRequest
 from exam_results.models import Account, Entry
 from exam_results.observability import count, logger, mask_email
 from exam_results.repositories import dynamo
@@ -109,19 +111,10 @@ def confirm_email(deps: Deps, token: str) -> ConfirmationResponse:
 
 
 def resend_confirmation(deps: Deps, id_number: str) -> None:
-    """Sends only to a registered, unconfirmed account, at most 3 an hour; answers alike."""
-    from exam_results import emails, send_limits
+    """Queues the request for the mail worker: the same single call for every ID (SPEC §4).
 
-    entry, account = deps.candidates.entry_and_account(id_number)
-    if entry is None or account is None or account.email_confirmed:
-        return
-    if not send_limits.try_take_slot(deps.auth, send_limits.CONFIRMATION_RESENDS, id_number):
-        logger.info("confirmation resend over the hourly limit")
-        return
-    token, record = issue_token("confirm", id_number, tokens.CONFIRMATION_TTL)
-    deps.auth.put_token(record)
-    link = deps.settings.link("confirm.html", token=token)
-    _send(deps, emails.confirmation_email(account.email, entry.candidate_name, link), "Confirmation")
+    The worker sends only to a registered, unconfirmed account, at most 3 an hour."""
+    deps.mail_requests.send(MailRequest(kind="confirmation", id_number=id_number).model_dump())
 
 
 # -- log in / out --
@@ -201,19 +194,10 @@ def erase_account(deps: Deps, principal: Principal) -> None:
 
 
 def request_password_reset(deps: Deps, id_number: str) -> None:
-    """Sends only to a registered account, at most 3 an hour; always answers alike."""
-    from exam_results import emails, send_limits
+    """Queues the request for the mail worker: the same single call for every ID (SPEC §4).
 
-    entry, account = deps.candidates.entry_and_account(id_number)
-    if entry is None or account is None:
-        return
-    if not send_limits.try_take_slot(deps.auth, send_limits.RESET_EMAILS, id_number):
-        logger.info("password reset over the hourly limit")
-        return
-    token, record = issue_token("reset", id_number, tokens.RESET_TTL)
-    deps.auth.put_token(record)
-    link = deps.settings.link("reset.html", token=token)
-    _send(deps, emails.reset_email(account.email, entry.candidate_name, link), "Reset")
+    The worker sends only to a registered account, at most 3 an hour."""
+    deps.mail_requests.send(MailRequest(kind="reset", id_number=id_number).model_dump())
 
 
 def confirm_password_reset(deps: Deps, request: PasswordResetConfirmation) -> None:

@@ -23,6 +23,7 @@ from exam_results.usecases.identity import Principal, verify_secret_number
 from exam_results.wiring import Deps
 
 CERTIFICATE_DELAY = timedelta(days=28)
+NO_SESSION = "-"  # no session has this id: what a refused verification reads
 
 
 def _exam(code: str) -> ExamRef:
@@ -82,11 +83,14 @@ def my_results(deps: Deps, principal: Principal) -> ResultsResponse:
 def verify(deps: Deps, request: VerificationRequest) -> VerificationResponse:
     """A released result for an ID and Secret Number; every other case is the same NotFound."""
     entry = verify_secret_number(deps, request.id_number, request.secret_number)
+    # A refusal reads a session and a result too (of a session that does not exist): a right
+    # secret with nothing released must not take longer than a wrong one (SPEC §4).
+    session_id = entry.session_id if entry else NO_SESSION
+    session = deps.exams.get_session(session_id)
+    result = deps.exams.get_result(request.id_number, session_id)
     if entry is None:
         count("VerificationsRefused")
         raise NotFound()
-    session = deps.exams.get_session(entry.session_id)
-    result = deps.exams.get_result(entry.id_number, entry.session_id)
     if session is None or session.status != "released" or result is None:
         raise NotFound()
     count("Verifications")
