@@ -91,7 +91,9 @@ def session_token(registered):  # type: ignore[no-untyped-def]
     from exam_results.wiring import deps
 
     def mint() -> str:
-        token, record = identity.issue_token("session", c.id_number, tokens.SESSION_TTL)
+        account = deps().candidates.get_account(c.id_number)
+        assert account is not None
+        token, record = identity.issue_token("session", account, tokens.SESSION_TTL)
         deps().auth.put_token(record)
         return token
 

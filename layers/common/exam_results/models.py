@@ -40,8 +40,12 @@ class Account(_Record):
     newsletter_changed_at: datetime | None = None
     email_confirmed_at: datetime | None = None
     created_at: datetime
-    # Sessions issued before this instant are void (password reset ends every session).
-    sessions_valid_after: float = 0.0
+    # Credential generation: random, new at registration and at every credential change (a
+    # reset). A token is good only for the generation it was issued for, so a change ends
+    # everything issued before it, and an ID registered again starts from a value no old token
+    # carries. None: an item stored before generations existed; tokens stored then have None
+    # too and stay good until the account's first change gives it a generation.
+    generation: str | None = None
 
     @property
     def email_confirmed(self) -> bool:
@@ -83,6 +87,7 @@ class TokenRecord(_Record):
     token_hash: str
     kind: TokenKind
     id_number: str
+    generation: str | None  # the account's when issued (None: see Account.generation)
     created_at: float
     expires_at: int
 

@@ -18,6 +18,11 @@ def new_token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
 
 
+def new_generation() -> str:
+    """An account's credential generation (models.Account.generation): random, not a counter."""
+    return secrets.token_hex(16)
+
+
 def well_formed(token: str) -> bool:
     return bool(_TOKEN_RE.match(token))
 

@@ -1,6 +1,6 @@
 """Short-lived auth records in the auth table, each with a TTL attribute ``expires_at``.
 
-  token          pk=TOKEN#<sha256 of token>  kind, owner_id, created_at, expires_at
+  token          pk=TOKEN#<sha256 of token>  kind, owner_id, generation, created_at, expires_at
   attempt count  pk=ATTEMPTS#<scope>#<ID>    attempts, locked_until, expires_at
   send log       pk=SENDS#<scope>#<ID>       sent (instants), version, expires_at
 
@@ -42,6 +42,7 @@ class AuthRepository:
                         "pk": self._token_pk(record.token_hash),
                         "kind": record.kind,
                         "owner_id": record.id_number,
+                        "generation": record.generation,
                         "created_at": record.created_at,
                         "expires_at": record.expires_at,
                     }
@@ -67,6 +68,7 @@ class AuthRepository:
             token_hash=token_hash,
             kind=record["kind"],
             id_number=record["owner_id"],
+            generation=record.get("generation"),
             created_at=record["created_at"],
             expires_at=record["expires_at"],
         )

@@ -26,6 +26,14 @@ ENTRY_SK = "ENTRY"
 ACCOUNT_SK = "ACCOUNT"
 
 
+def _of_generation(generation: str | None) -> tuple[str, dict[str, Any]]:
+    """Condition: the account exists and is still of this credential generation (None: an
+    account stored before generations, that has not changed since)."""
+    if generation is None:
+        return "attribute_exists(pk) AND attribute_not_exists(generation)", {}
+    return "generation = :gen", {":gen": generation}
+
+
 class CandidateRepository:
     def __init__(self, table: str) -> None:
         self.table = table
@@ -103,30 +111,37 @@ class CandidateRepository:
                 raise AlreadyRegistered() from exc
             raise
 
-    def confirm_email_op(self, id_number: str, now: datetime) -> dict[str, Any]:
+    def confirm_email_op(self, id_number: str, generation: str | None, now: datetime) -> dict[str, Any]:
+        """Confirm the email of the account the token was issued for (not of a later one)."""
+        condition, values = _of_generation(generation)
         return {
             "Update": {
                 "TableName": self.table,
                 "Key": self._key(id_number, ACCOUNT_SK),
                 "UpdateExpression": "SET email_confirmed_at = if_not_exists(email_confirmed_at, :now)",
-                "ConditionExpression": "attribute_exists(pk)",
-                "ExpressionAttributeValues": dynamo.values({":now": now.isoformat()}),
+                "ConditionExpression": condition,
+                "ExpressionAttributeValues": dynamo.values({":now": now.isoformat(), **values}),
             }
         }
 
-    def set_password_op(self, id_number: str, password_hash: str, now: datetime) -> dict[str, Any]:
-        """New password; the email counts as confirmed; every earlier session ends."""
+    def set_password_op(
+        self, id_number: str, generation: str | None, new_generation: str, password_hash: str, now: datetime
+    ) -> dict[str, Any]:
+        """New password and generation, only on the generation the token was issued for; the
+        email counts as confirmed. Every session and token issued before it is void."""
+        condition, values = _of_generation(generation)
         return {
             "Update": {
                 "TableName": self.table,
                 "Key": self._key(id_number, ACCOUNT_SK),
                 "UpdateExpression": (
-                    "SET password_hash = :h, sessions_valid_after = :t, "
-                    "email_confirmed_at = if_not_exists(email_confirmed_at, :now)"
+                    "SET password_hash = :h, generation = :new, "
+                    "email_confirmed_at = if_not_exists(email_confirmed_at, :now) "
+                    "REMOVE sessions_valid_after"  # what ended sessions before generations
                 ),
-                "ConditionExpression": "attribute_exists(pk)",
+                "ConditionExpression": condition,
                 "ExpressionAttributeValues": dynamo.values(
-                    {":h": password_hash, ":t": now.timestamp(), ":now": now.isoformat()}
+                    {":h": password_hash, ":new": new_generation, ":now": now.isoformat(), **values}
                 ),
             }
         }
@@ -145,22 +160,38 @@ class CandidateRepository:
             if not dynamo.is_condition_failure(exc):
                 raise
 
-    def set_newsletter(self, id_number: str, opt_in: bool, now: datetime) -> Account | None:
-        """Change the opt-in (and when it changed, only if it did); None if the account is gone."""
+    def set_newsletter(self, id_number: str, generation: str | None, opt_in: bool, now: datetime) -> Account | None:
+        """Change the opt-in (and when it changed, only if it did); None if the account is gone
+        or is no longer of this generation."""
+        condition, values = _of_generation(generation)
         try:
             attrs = dynamo.ddb().update_item(
                 TableName=self.table,
                 Key=self._key(id_number, ACCOUNT_SK),
                 UpdateExpression="SET newsletter_opt_in = :v, newsletter_changed_at = :now",
-                ConditionExpression="attribute_exists(pk) AND newsletter_opt_in <> :v",
-                ExpressionAttributeValues=dynamo.values({":v": opt_in, ":now": now.isoformat()}),
+                ConditionExpression=f"{condition} AND newsletter_opt_in <> :v",
+                ExpressionAttributeValues=dynamo.values({":v": opt_in, ":now": now.isoformat(), **values}),
                 ReturnValues="ALL_NEW",
             )["Attributes"]
         except ClientError as exc:
             if not dynamo.is_condition_failure(exc):
                 raise
-            return self.get_account(id_number)
+            account = self.get_account(id_number)
+            return account if account is not None and account.generation == generation else None
         return Account.model_validate(dynamo.plain(attrs))
 
-    def delete_account(self, id_number: str) -> None:
-        dynamo.ddb().delete_item(TableName=self.table, Key=self._key(id_number, ACCOUNT_SK))
+    def delete_account(self, id_number: str, generation: str | None) -> bool:
+        """Delete the account if it is still of this generation (False: gone or changed)."""
+        condition, values = _of_generation(generation)
+        try:
+            dynamo.ddb().delete_item(
+                TableName=self.table,
+                Key=self._key(id_number, ACCOUNT_SK),
+                ConditionExpression=condition,
+                **({"ExpressionAttributeValues": dynamo.values(values)} if values else {}),
+            )
+        except ClientError as exc:
+            if dynamo.is_condition_failure(exc):
+                return False
+            raise
+        return True

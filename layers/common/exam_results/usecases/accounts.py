@@ -81,8 +81,9 @@ def register(deps: Deps, request: RegistrationRequest) -> RegistrationResponse:
         newsletter_opt_in=request.newsletter_opt_in,
         newsletter_changed_at=now,
         created_at=now,
+        generation=tokens.new_generation(),
     )
-    token, record = issue_token("confirm", request.id_number, tokens.CONFIRMATION_TTL)
+    token, record = issue_token("confirm", account, tokens.CONFIRMATION_TTL)
     deps.candidates.create_account(account, deps.auth.put_token_op(record))
     count("Registrations")
     logger.info("account created", extra={"email": mask_email(account.email)})
@@ -99,12 +100,12 @@ def confirm_email(deps: Deps, token: str) -> ConfirmationResponse:
         dynamo.transact(
             [
                 deps.auth.consume_token_op(record.token_hash),
-                deps.candidates.confirm_email_op(record.id_number, utc_now()),
+                deps.candidates.confirm_email_op(record.id_number, record.generation, utc_now()),
             ]
         )
     except ClientError as exc:
         if dynamo.error_code(exc) == "TransactionCanceledException":
-            raise InvalidToken() from exc  # used meanwhile, or the account was erased
+            raise InvalidToken() from exc  # used meanwhile, or the account erased or changed
         raise
     count("EmailsConfirmed")
     return ConfirmationResponse(id_number=record.id_number, email_confirmed=True)
@@ -148,7 +149,9 @@ def login(deps: Deps, request: LoginRequest) -> LoginResponse:
         deps.candidates.update_password_hash(
             account.id_number, account.password_hash, passwords.hash_password(request.password)
         )
-    token, record = issue_token("session", account.id_number, tokens.SESSION_TTL)
+    # The session carries the generation this password was checked against: a reset committed
+    # since then has voided it already, though it is written afterwards.
+    token, record = issue_token("session", account, tokens.SESSION_TTL)
     deps.auth.put_token(record)
     count("LoginsSucceeded")
     return LoginResponse(token=token, expires_at=datetime.fromtimestamp(record.expires_at, tz=UTC))
@@ -176,17 +179,24 @@ def _profile(account: Account, entry: Entry | None) -> ProfileResponse:
 
 
 def update_profile(deps: Deps, principal: Principal, newsletter_opt_in: bool) -> ProfileResponse:
-    account = deps.candidates.set_newsletter(principal.account.id_number, newsletter_opt_in, utc_now())
+    account = deps.candidates.set_newsletter(
+        principal.account.id_number, principal.account.generation, newsletter_opt_in, utc_now()
+    )
     if account is None:
         raise Unauthorized()
     return _profile(account, deps.candidates.get_entry(account.id_number))
 
 
 def erase_account(deps: Deps, principal: Principal) -> None:
-    """The account, its sessions and tokens go; the entry and results stay with the exam board."""
-    id_number = principal.account.id_number
-    deps.candidates.delete_account(id_number)
-    deps.auth.delete_owner_tokens(id_number)
+    """The account, its sessions and tokens go; the entry and results stay with the exam board.
+
+    Deleting the account voids every token of its generation at once; deleting them through the
+    ByOwner index (eventually consistent) is only garbage collection.
+    """
+    account = principal.account
+    if not deps.candidates.delete_account(account.id_number, account.generation):
+        raise Unauthorized()  # reset or erased since this session was checked: it is void
+    deps.auth.delete_owner_tokens(account.id_number)
     count("AccountsErased")
 
 
@@ -212,13 +222,16 @@ def confirm_password_reset(deps: Deps, request: PasswordResetConfirmation) -> No
         dynamo.transact(
             [
                 deps.auth.consume_token_op(record.token_hash),
-                deps.candidates.set_password_op(record.id_number, new_hash, utc_now()),
+                deps.candidates.set_password_op(
+                    record.id_number, record.generation, tokens.new_generation(), new_hash, utc_now()
+                ),
                 deps.auth.clear_op(deps.auth.attempts_pk(LOGIN.scope, record.id_number)),
             ]
         )
     except ClientError as exc:
         if dynamo.error_code(exc) == "TransactionCanceledException":
-            raise InvalidToken() from exc
+            raise InvalidToken() from exc  # used meanwhile, or the account erased or changed
         raise
+    # The new generation already voids every earlier token; this only tidies them away.
     deps.auth.delete_owner_tokens(record.id_number)
     count("PasswordResets")

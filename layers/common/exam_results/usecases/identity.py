@@ -20,13 +20,15 @@ def utc_now() -> datetime:
     return datetime.fromtimestamp(time.time(), tz=UTC)
 
 
-def issue_token(kind: TokenKind, id_number: str, ttl: int) -> tuple[str, TokenRecord]:
+def issue_token(kind: TokenKind, account: Account, ttl: int) -> tuple[str, TokenRecord]:
+    """A new token for the account as it was read: it carries the account's generation."""
     token = tokens.new_token()
     now = time.time()
     return token, TokenRecord(
         token_hash=tokens.token_hash(token),
         kind=kind,
-        id_number=id_number,
+        id_number=account.id_number,
+        generation=account.generation,
         created_at=now,
         expires_at=math.ceil(now) + ttl,
     )
@@ -78,6 +80,8 @@ def authenticate(deps: Deps, authorization: str | None) -> Principal:
     if record is None:
         raise Unauthorized()
     account = deps.candidates.get_account(record.id_number)
-    if account is None or record.created_at < account.sessions_valid_after:
+    # Erased, or its credentials changed (or erased and registered again) since the session was
+    # issued, however late the session was written: the read the request pays for anyway.
+    if account is None or account.generation != record.generation:
         raise Unauthorized()
     return Principal(token_hash=record.token_hash, account=account)

@@ -30,7 +30,7 @@ Outcome = Literal["sent", "no_account", "already_confirmed", "over_limit"]
 
 def _token(deps: Deps, kind: TokenKind, account: Account, ttl: int) -> str:
     """A new token for the account, stored (as its hash) before it is mailed."""
-    token, record = issue_token(kind, account.id_number, ttl)
+    token, record = issue_token(kind, account, ttl)
     deps.auth.put_token(record)
     return token
 
