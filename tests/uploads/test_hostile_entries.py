@@ -267,3 +267,19 @@ def test_a_failed_document_write_leaves_the_old_secret_working_and_the_retry_fin
     assert verify(api, "ORD000001", printed["ORD000001"]) == 200
     assert verify(api, "ORD000002", printed["ORD000002"]) == 200
     assert verify(api, "ORD000001", old_secret) == 404  # replaced once the documents existed
+
+
+def test_markup_in_a_name_is_printed_as_text_in_the_pdf_and_kept_in_the_csv() -> None:
+    from datetime import UTC, datetime
+
+    from exam_results.confirmations import Confirmation, Sitting, render_csv, render_pdf
+
+    name = '<a href="https://evil.example">Log in</a> **Ana** <b>Silva</b>, "Jr"'
+    centre_name = "<script>x</script> & Centre"
+    sitting = Sitting(C1A, "C1A", date(2026, 6, 20), "PB", datetime(2026, 7, 25, 8, tzinfo=UTC))
+    page = Confirmation("ABC123456", "12345678", "0001", name, date(2004, 5, 17), "GB123", centre_name)
+    [text] = pdf_pages(render_pdf(sitting, [page], "https://results.test/register.html"))
+    flat = " ".join(text.split())
+    assert f"Candidate name {name}" in flat and f"Centre GB123 · {centre_name}" in flat
+    [printed] = confirmation_rows(render_csv(sitting, [page], "https://results.test/register.html"))
+    assert (printed["candidate_name"], printed["centre_name"]) == (name, centre_name)
