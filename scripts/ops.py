@@ -106,7 +106,9 @@ def rerun(names: Names, key: str) -> str:
         MetadataDirective="REPLACE",
         Metadata={"rerun-at": str(int(time.time()))},
     )
-    return f"s3://{names.bucket}/{key} copied onto itself; its report will be rewritten under reports/{key}.json"
+    from exam_results.csvfiles import report_key
+
+    return f"s3://{names.bucket}/{key} copied onto itself; its report will be rewritten under {report_key(key)}"
 
 
 def release_file(names: Names, releases: list[tuple[str, str]], now: datetime | None = None) -> str:

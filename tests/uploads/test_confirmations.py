@@ -309,41 +309,43 @@ def test_a_blank_secret_keeps_an_existing_one_and_regenerate_reissues_it_at_once
     assert register(api, "REI000001", first["REI000001"]) == 201
 
 
-def test_a_crash_before_the_documents_are_written_is_retried_with_the_same_secrets(
-    board: Board, stack: Stack, api: ApiGateway, table_items: Any, monkeypatch: pytest.MonkeyPatch
+def test_a_crash_after_the_documents_before_their_entries_is_retried_with_the_same_secrets(
+    board: Board, stack: Stack, api: ApiGateway, table_items: Any
 ) -> None:
-    from exam_results.repositories.uploads import UploadsRepository
+    """Documents are written before the entries carrying their secrets (issue 13 item 6): a crash
+    between the two leaves printed secrets that no entry has yet; the retry stores exactly them."""
+    from exam_results.repositories.aws import client
 
-    real = UploadsRepository.put_confirmation
+    def crash(params: dict[str, Any], **_: Any) -> None:
+        if "CRA000001" in params["body"].decode():
+            raise ConnectionError("Lambda stopped here")
 
-    def crash(*args: Any, **kwargs: Any) -> None:
-        raise ConnectionError("Lambda stopped here")
-
-    monkeypatch.setattr(UploadsRepository, "put_confirmation", crash)
+    events = client("dynamodb").meta.events
+    events.register("before-call.dynamodb.BatchWriteItem", crash)
     rows = [row("CRA000001"), row("CRA000002", regenerate="yes"), row("CRA000003", "5555")]
     event = board.put("entries/crash.csv", csv_text(*rows))
-    with pytest.raises(ConnectionError):
-        stack.invoke("ImportEntriesFunction", event)
-    hashes = {i: stored_hash(table_items, i) for i in ("CRA000001", "CRA000002")}  # stored, never printed
-    assert objects(stack, board) == {}
+    try:
+        with pytest.raises(ConnectionError):
+            stack.invoke("ImportEntriesFunction", event)
+    finally:
+        events.unregister("before-call.dynamodb.BatchWriteItem", crash)
+    key = f"confirmations/GB123/{C1A}/entries/crash.csv.csv"
+    first = {r["id_number"]: r["secret_number"] for r in confirmation_rows(objects(stack, board)[key])}
+    assert sorted(first) == ["CRA000001", "CRA000002"]
+    assert {r["id_number"] for r in table_items("ENTRY")} == {"CRA000003"}  # printed, not yet in effect
 
-    monkeypatch.setattr(UploadsRepository, "put_confirmation", real)
     assert stack.invoke("ImportEntriesFunction", event)["processed"][0]["status"] == "accepted"  # Lambda's retry
     report = board.report("entries/crash.csv")
     assert report["extra"]["secrets_generated"] == 1 and report["extra"]["secrets_reissued"] == 1
-    printed = {
-        r["id_number"]: r["secret_number"]
-        for r in confirmation_rows(objects(stack, board)[f"confirmations/GB123/{C1A}/entries/crash.csv.csv"])
-    }
-    assert sorted(printed) == ["CRA000001", "CRA000002"]
-    assert {i: stored_hash(table_items, i) for i in printed} == hashes  # the same secrets as the first try
+    printed = {r["id_number"]: r["secret_number"] for r in confirmation_rows(objects(stack, board)[key])}
+    assert printed == first  # the same secrets as the first try
     assert register(api, "CRA000001", printed["CRA000001"]) == 201
     assert register(api, "CRA000002", printed["CRA000002"]) == 201
 
     # A third delivery of the same event changes nothing (the processed-file marker).
     assert stack.invoke("ImportEntriesFunction", event)["processed"][0]["status"] == "skipped"
     versions = stack.client("s3").list_object_versions(Bucket=board.bucket, Prefix="confirmations/")["Versions"]
-    assert len(versions) == 2
+    assert len(versions) == 4  # each document written by both attempts
 
 
 def test_a_rejected_file_writes_no_document_and_stores_no_secret(board: Board, stack: Stack, table_items: Any) -> None:

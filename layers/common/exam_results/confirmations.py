@@ -30,6 +30,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from exam_results.catalogue import EXAMS
+from exam_results.csvfiles import derived_key
 
 if TYPE_CHECKING:
     from fpdf import FPDF
@@ -108,12 +109,14 @@ class Confirmation:
 
 
 def confirmation_key(centre_number: str, session_id: str, source_key: str, suffix: str) -> str:
-    """``confirmations/<centre_number>/<session_id>/<key of the file><suffix>``.
+    """``confirmations/<centre_number>/<session_id>/<key of the file><suffix>``, or
+    ``.../<session_id>/_long/<sha256 of the key><suffix>`` when that is over S3's 1,024 bytes.
 
     The centre number is percent-encoded where it holds anything but letters, digits, ``-``,
-    ``_`` and ``.`` (a ``/`` would add a level; encoding keeps distinct centres distinct).
+    ``_`` and ``.`` (a ``/`` would add a level; encoding keeps distinct centres distinct); the
+    entries import accepts only the exam boards' format (``GB123``), so it is bounded too.
     """
-    return f"{CONFIRMATIONS_PREFIX}{quote(centre_number, safe='-_.')}/{session_id}/{source_key}{suffix}"
+    return derived_key(f"{CONFIRMATIONS_PREFIX}{quote(centre_number, safe='-_.')}/{session_id}/", source_key, suffix)
 
 
 def _long_date(day: date) -> str:
@@ -185,6 +188,9 @@ _PAGE_W = 210.0
 _MARGIN = 20.0
 _TEXT_W = _PAGE_W - 2 * _MARGIN
 _LABEL_W = 52.0
+_VALUE_SIZES = (11.0, 10.0, 9.0, 8.0, 7.0)
+"""Font sizes (pt) tried for a value (name, centre) until it fits in 3 lines."""
+_MAX_VALUE_LINES = 5
 
 
 class _Document:
@@ -247,6 +253,24 @@ class _Document:
             lines.append(line)
         return lines or [""]
 
+    def _fit(self, value: str, width: float) -> tuple[float, list[str]]:
+        """``value`` in bold, wrapped to ``width``: 3 lines at the largest of ``_VALUE_SIZES``
+        that holds it, else 5 lines at the smallest (any 200 characters of Latin text fit).
+        Only a longer transliteration is cut, and then ends with "…" so the cut shows (the CSV
+        has the value in full). Leaves the font set to the size returned."""
+        for size in _VALUE_SIZES:
+            self.pdf.set_font(FONT, "B", size)
+            lines = self._wrap(value, width)
+            if len(lines) <= 3:
+                return size, lines
+        if len(lines) > _MAX_VALUE_LINES:
+            lines = lines[:_MAX_VALUE_LINES]
+            last = lines[-1]
+            while last and self.pdf.get_string_width(f"{last} …") > width:
+                last = last[:-1]
+            lines[-1] = f"{last.rstrip()} …"
+        return size, lines
+
     def page(self, c: Confirmation) -> None:
         pdf = self.pdf
         pdf.add_page()
@@ -282,11 +306,12 @@ class _Document:
             pdf.set_text_color(90, 90, 90)
             pdf.text(x, y, label)
             pdf.set_text_color(0, 0, 0)
-            pdf.set_font(FONT, "B", 11)
-            lines = self._wrap(value, _TEXT_W - _LABEL_W)[:3]
+            size, lines = self._fit(value, _TEXT_W - _LABEL_W)
+            step = 5.5 * size / _VALUE_SIZES[0]
             for line in lines:
                 pdf.text(x + _LABEL_W, y, line)
-                y += 5.5
+                y += step
+            y += 5.5 - step
             pdf.line(x, y - 3, _PAGE_W - _MARGIN, y - 3)
             y += 3.5
         if transliterated or centre_transliterated:

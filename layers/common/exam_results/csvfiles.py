@@ -72,6 +72,7 @@ __all__ = [
     "ReportError",
     "RowReader",
     "check_session_id",
+    "derived_key",
     "duplicate_errors",
     "duplicate_problem",
     "iter_text_lines",
@@ -189,9 +190,29 @@ class Report(BaseModel):
         return json.dumps(self.to_dict(), ensure_ascii=False)
 
 
+S3_MAX_KEY_BYTES = 1024
+"""S3 refuses a key longer than this (UTF-8 bytes)."""
+
+LONG_KEYS = "_long/"
+"""Where a key derived from a source key too long for S3 goes instead (no upload prefix starts so)."""
+
+
+def derived_key(prefix: str, source_key: str, suffix: str) -> str:
+    """``<prefix><source_key><suffix>``, or ``<prefix>_long/<sha256 of source_key><suffix>`` when
+    that is over S3's 1,024 bytes: a source key near the limit must still get its report and
+    documents (the hash keeps distinct sources apart; the object names its source inside)."""
+    key = f"{prefix}{source_key}{suffix}"
+    if len(key.encode()) <= S3_MAX_KEY_BYTES:
+        return key
+    import hashlib
+
+    return f"{prefix}{LONG_KEYS}{hashlib.sha256(source_key.encode()).hexdigest()}{suffix}"
+
+
 def report_key(source_key: str) -> str:
-    """Where a file's report goes: ``results/day1.csv`` → ``reports/results/day1.csv.json``."""
-    return f"reports/{source_key}.json"
+    """Where a file's report goes: ``results/day1.csv`` → ``reports/results/day1.csv.json``;
+    for a key over 1,011 bytes, ``reports/_long/<sha256 of the key>.json`` (``source_key`` inside)."""
+    return derived_key("reports/", source_key, ".json")
 
 
 class FileRejected(Exception):

@@ -7,6 +7,7 @@ only the entries import imports it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -32,6 +33,7 @@ from exam_results.csvfiles import (
 )
 
 __all__ = [
+    "CENTRE_NUMBER_RE",
     "EntriesFileChecker",
     "ParsedEntry",
     "SessionConsistency",
@@ -87,6 +89,35 @@ class ParsedEntry:
 
 _TEXT_COLUMNS = ("candidate_number", "candidate_name", "centre_number", "centre_name")
 
+CENTRE_NUMBER_RE = re.compile(r"[A-Z]{2}[0-9]{1,6}")
+"""A centre number as exam boards issue it: the centre's 2-letter country code and 1 to 6 digits
+(``GB123``). Strict, so it is safe in a document's key and on a page as it is."""
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+"""C0 controls (tab, CR and LF included), DEL, C1 controls, and the Unicode line and paragraph
+separators: never part of a name, and a bell, an escape or a line break would reach the
+Confirmation of Entry, the centre's CSV and the emails."""
+
+
+def _control_problems(row: Mapping[str, str]) -> list[FieldProblem]:
+    if not _CONTROL.search("".join(row.values())):
+        return []  # the rule: one search a row
+    problems: list[FieldProblem] = []
+    for column, value in row.items():
+        found = _CONTROL.search(value)
+        if found:
+            problems.append(
+                (
+                    column,
+                    (
+                        f"{column} holds a control character (U+{ord(found.group()):04X}, character "
+                        f"{found.start() + 1}): line breaks, tabs and other control characters are "
+                        "not allowed in a field."
+                    ),
+                )
+            )
+    return problems
+
 
 def validate_entry_row(
     row: Mapping[str, str],
@@ -98,10 +129,25 @@ def validate_entry_row(
     ID Number 6–12 letters/digits (kept upper-case); ``secret_number`` 4–8 digits or blank
     (generate); candidate and centre number and name present (at most 200 characters);
     optional ``results_available_by`` ISO 8601 with a UTC offset (blank: the default);
-    optional ``regenerate`` ``yes``, ``no`` or blank (and not ``yes`` beside a given secret).
+    optional ``regenerate`` ``yes``, ``no`` or blank (and not ``yes`` beside a given secret);
+    ``centre_number`` as exam boards issue it (``CENTRE_NUMBER_RE``).
+
+    Every field is first checked for control characters (``_CONTROL``); a field holding one
+    gets that problem alone.
 
     Returns ``(ParsedEntry, [])`` or ``(None, [(field, message), ...])``.
     """
+    control = _control_problems(row)
+    if control:
+        bad = {column for column, _ in control}
+        _, others = _validate_entry_row(row)
+        return None, [*control, *(p for p in others if p[0] not in bad)]
+    return _validate_entry_row(row)
+
+
+def _validate_entry_row(
+    row: Mapping[str, str],
+) -> tuple[ParsedEntry | None, list[FieldProblem]]:
     problems: list[FieldProblem] = []
     session_id = _session_id(row.get("session_id", "").strip(), problems)
 
@@ -158,6 +204,16 @@ def validate_entry_row(
         value = row.get(column, "").strip()
         if not value:
             problems.append((column, f"{column} is required."))
+        elif column == "centre_number" and not CENTRE_NUMBER_RE.fullmatch(value):
+            problems.append(
+                (
+                    column,
+                    (
+                        f"centre_number {_show(value)} is not a centre number: 2 capital letters and "
+                        "1 to 6 digits, for example GB123."
+                    ),
+                )
+            )
         elif len(value) > MAX_TEXT_CHARS:
             problems.append((column, f"{column} is longer than {MAX_TEXT_CHARS} characters."))
         texts[column] = value

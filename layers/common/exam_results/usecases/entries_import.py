@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
 from exam_results.confirmations import Confirmation, Sitting, confirmation_key, render_csv, render_pdf
 from exam_results.credentials import derive_secret, generation_key, hash_secret
@@ -184,19 +185,25 @@ class _EntriesImport:
 
     def store(self, lines: Iterator[str]) -> Report:
         """Pass 2: sessions, then entries 100 rows a chunk, then the Confirmation of Entry
-        documents of the secrets this file had generated.
+        documents of the secrets this file had generated, then the entries carrying those secrets.
 
         A blank ``secret_number`` for a new ID Number, or ``regenerate`` = ``yes``, gets a
         secret from ``SecretIssuer``; a blank one for an ID Number that has an entry keeps its
         secret — unless the stored hash is the one this very object version issues, which means
         an earlier attempt at this file stored it and crashed before it finished: that row is
         treated as the attempt treated it, so its page is written again, with the same secret.
+
+        Order: an entry whose secret this file issues is held back until every document is in
+        S3, so a failed document write never leaves a candidate with a secret nobody printed
+        (with ``regenerate`` the old secret keeps working until then); the retried event issues
+        the same secrets and finishes. The other entries are written as the rows stream by.
         """
         sessions_created, sessions_updated = self._write_sessions()
         pepper = self.deps.pepper()
         issuer = SecretIssuer(pepper, f"{self.obj.bucket}/{self.obj.key}#{self.obj.version}")
         documents: dict[tuple[str, str], list[Confirmation]] = {}
-        created = updated = generated = reissued = write_calls = 0
+        held: list[dict[str, Any]] = []  # entries with an issued secret: written after the documents
+        created = updated = generated = reissued = 0
 
         def parsed_rows() -> Iterator[ParsedEntry]:
             for _, row in read_rows(lines, ENTRY_COLUMNS, ENTRY_OPTIONAL_COLUMNS):
@@ -205,60 +212,66 @@ class _EntriesImport:
                     raise FileChanged(self.source_key)
                 yield parsed
 
-        for chunk in chunks(parsed_rows(), BATCH_GET_KEYS):
-            existing = self.uploads.entry_fields((p.id_number for p in chunk), ("secret_hash",))
-            items = []
-            for p in chunk:
-                before = existing.get(p.id_number)
-                before_hash = None if before is None else str(before["secret_hash"])
-                issued: str | None = None
-                if p.secret_number is not None:
-                    secret_hash = hash_secret(pepper, p.id_number, p.secret_number)
-                else:
-                    candidate = issuer.issue(p.id_number)  # for every blank row: same choices on a retry
-                    candidate_hash = hash_secret(pepper, p.id_number, candidate)
-                    if p.regenerate or before_hash is None or before_hash == candidate_hash:
-                        issued, secret_hash = candidate, candidate_hash
+        def entry_items() -> Iterator[dict[str, Any]]:
+            nonlocal created, updated, generated, reissued
+            for chunk in chunks(parsed_rows(), BATCH_GET_KEYS):
+                existing = self.uploads.entry_fields((p.id_number for p in chunk), ("secret_hash",))
+                for p in chunk:
+                    before = existing.get(p.id_number)
+                    before_hash = None if before is None else str(before["secret_hash"])
+                    issued: str | None = None
+                    if p.secret_number is not None:
+                        secret_hash = hash_secret(pepper, p.id_number, p.secret_number)
                     else:
-                        secret_hash = before_hash  # blank: the secret stays as it is
-                first_time = before is None or (issued is not None and not p.regenerate)
-                if first_time:
-                    created += 1
-                else:
-                    updated += 1
-                if issued is not None:
-                    # regenerate=yes is always a re-issue (also for an ID new to the service: a
-                    # retry could not tell that from one this file's crashed attempt stored)
-                    if p.regenerate:
-                        reissued += 1
+                        candidate = issuer.issue(p.id_number)  # for every blank row: same choices on a retry
+                        candidate_hash = hash_secret(pepper, p.id_number, candidate)
+                        if p.regenerate or before_hash is None or before_hash == candidate_hash:
+                            issued, secret_hash = candidate, candidate_hash
+                        else:
+                            secret_hash = before_hash  # blank: the secret stays as it is
+                    first_time = before is None or (issued is not None and not p.regenerate)
+                    if first_time:
+                        created += 1
                     else:
-                        generated += 1
-                    documents.setdefault((p.centre_number, p.session_id), []).append(
-                        Confirmation(
-                            id_number=p.id_number,
-                            secret_number=issued,
-                            candidate_number=p.candidate_number,
-                            candidate_name=p.candidate_name,
-                            date_of_birth=p.date_of_birth,
-                            centre_number=p.centre_number,
-                            centre_name=p.centre_name,
+                        updated += 1
+                    if issued is not None:
+                        # regenerate=yes is always a re-issue (also for an ID new to the service: a
+                        # retry could not tell that from one this file's crashed attempt stored)
+                        if p.regenerate:
+                            reissued += 1
+                        else:
+                            generated += 1
+                        documents.setdefault((p.centre_number, p.session_id), []).append(
+                            Confirmation(
+                                id_number=p.id_number,
+                                secret_number=issued,
+                                candidate_number=p.candidate_number,
+                                candidate_name=p.candidate_name,
+                                date_of_birth=p.date_of_birth,
+                                centre_number=p.centre_number,
+                                centre_name=p.centre_name,
+                            )
                         )
+                    elif before_hash is not None and before_hash != secret_hash:
+                        reissued += 1  # a new secret given in the file: the old one stops working now
+                    entry = Entry(
+                        id_number=p.id_number,
+                        session_id=p.session_id,
+                        secret_hash=secret_hash,
+                        candidate_number=p.candidate_number,
+                        candidate_name=p.candidate_name,
+                        date_of_birth=p.date_of_birth,
+                        centre_number=p.centre_number,
+                        centre_name=p.centre_name,
                     )
-                elif before_hash is not None and before_hash != secret_hash:
-                    reissued += 1  # a new secret given in the file: the old one stops working now
-                entry = Entry(
-                    id_number=p.id_number,
-                    session_id=p.session_id,
-                    secret_hash=secret_hash,
-                    candidate_number=p.candidate_number,
-                    candidate_name=p.candidate_name,
-                    date_of_birth=p.date_of_birth,
-                    centre_number=p.centre_number,
-                    centre_name=p.centre_name,
-                )
-                items.append(self.uploads.entry_item(entry))
-            write_calls += self.deps.exams.write_items(items)
+                    if issued is not None:
+                        held.append(self.uploads.entry_item(entry))
+                    else:
+                        yield self.uploads.entry_item(entry)
+
+        write_calls = self.deps.exams.write_items(entry_items())
         written = self._write_documents(documents)
+        write_calls += self.deps.exams.write_items(held)
         stored = created + updated
         logger.info(
             "entries stored",
@@ -289,9 +302,9 @@ class _EntriesImport:
 
     def _write_documents(self, documents: dict[tuple[str, str], list[Confirmation]]) -> int:
         """One PDF and one CSV per (centre, session), each built, put and dropped in turn (only
-        one centre's document is in memory at a time). Written after every entry is stored: a
-        file that is rejected, or fails before, leaves no document; a retry rewrites the same
-        pages (same secrets) under the same keys."""
+        one centre's document is in memory at a time). Written before the entries carrying their
+        secrets: a file that is rejected leaves no document; a retry rewrites the same pages
+        (same secrets) under the same keys."""
         register_url = self.deps.settings.link("register.html")
         renderers = (
             (".pdf", render_pdf, "application/pdf"),

@@ -28,6 +28,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from html import escape
 
 from botocore.exceptions import ClientError
 
@@ -143,15 +144,21 @@ def _long_date(session: ExamSession) -> str:
 
 
 def template_data(settings: Settings, session: ExamSession, candidate_name: str) -> dict[str, str]:
-    """The replacement data of the ``ResultsEmailTemplate`` for one candidate."""
+    """The replacement data of the ``ResultsEmailTemplate`` for one candidate.
+
+    Every value twice: as it is, for the subject and text part, and HTML-escaped as
+    ``<name>_html`` for the HTML part, because SES inserts values verbatim (a name holding
+    ``<a href=...>`` would otherwise arrive as a live link).
+    """
     exam = get_exam(session.exam_code)
-    return {
+    plain = {
         "candidate_name": candidate_name,
         "exam_name": exam.name if exam else session.exam_code,
         "exam_date": _long_date(session),
         "session_id": session.session_id,
         "results_link": settings.link(RESULTS_PAGE),
     }
+    return {**plain, **{f"{k}_html": escape(v, quote=True) for k, v in plain.items()}}
 
 
 def _classify(recipient: Recipient, now: float, report: DeliveryReport) -> bool:
