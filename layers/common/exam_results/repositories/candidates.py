@@ -162,5 +162,23 @@ class CandidateRepository:
             return self.get_account(id_number)
         return Account.model_validate(dynamo.plain(attrs))
 
+    def set_language(self, id_number: str, language: str) -> Account | None:
+        """The account's language; None if the account is gone."""
+        try:
+            attrs = dynamo.ddb().update_item(
+                TableName=self.table,
+                Key=self._key(id_number, ACCOUNT_SK),
+                UpdateExpression="SET #lang = :v",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames={"#lang": "language"},
+                ExpressionAttributeValues=dynamo.values({":v": language}),
+                ReturnValues="ALL_NEW",
+            )["Attributes"]
+        except ClientError as exc:
+            if not dynamo.is_condition_failure(exc):
+                raise
+            return None
+        return Account.model_validate(dynamo.plain(attrs))
+
     def delete_account(self, id_number: str) -> None:
         dynamo.ddb().delete_item(TableName=self.table, Key=self._key(id_number, ACCOUNT_SK))

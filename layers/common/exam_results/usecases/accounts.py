@@ -22,6 +22,7 @@ from exam_results.account_models import (
     LoginResponse,
     PasswordResetConfirmation,
     ProfileResponse,
+    ProfileUpdate,
     RegistrationRequest,
     RegistrationResponse,
 )
@@ -78,6 +79,7 @@ def register(deps: Deps, request: RegistrationRequest) -> RegistrationResponse:
         terms_accepted_at=now,
         newsletter_opt_in=request.newsletter_opt_in,
         newsletter_changed_at=now,
+        language=request.language,
         created_at=now,
     )
     token, record = issue_token("confirm", request.id_number, tokens.CONFIRMATION_TTL)
@@ -179,11 +181,18 @@ def _profile(account: Account, entry: Entry | None) -> ProfileResponse:
         candidate_name=entry.candidate_name if entry else "",
         email=account.email,
         newsletter_opt_in=account.newsletter_opt_in,
+        language=account.language,
     )
 
 
-def update_profile(deps: Deps, principal: Principal, newsletter_opt_in: bool) -> ProfileResponse:
-    account = deps.candidates.set_newsletter(principal.account.id_number, newsletter_opt_in, utc_now())
+def update_profile(deps: Deps, principal: Principal, update: ProfileUpdate) -> ProfileResponse:
+    """The newsletter choice and/or the language; the account as it is afterwards."""
+    id_number = principal.account.id_number
+    account: Account | None = principal.account
+    if update.newsletter_opt_in is not None:
+        account = deps.candidates.set_newsletter(id_number, update.newsletter_opt_in, utc_now())
+    if update.language is not None and account is not None:
+        account = deps.candidates.set_language(id_number, update.language)
     if account is None:
         raise Unauthorized()
     return _profile(account, deps.candidates.get_entry(account.id_number))
