@@ -205,3 +205,39 @@ def test_api_gateway_sends_bytes_only_for_the_binary_media_types(api, candidate)
     text = api.call("GET", statement_path(), token=token, accept="text/html, application/pdf")
     assert not text.content.startswith(b"%PDF-")
     assert base64.b64decode(text.content).startswith(b"%PDF-")
+
+
+def text_heights(content: bytes) -> list[tuple[float, str]]:
+    """(points above the bottom of the page, text) of every text fragment of the first page."""
+    found: list[tuple[float, str]] = []
+
+    def visit(text, cm, tm, font, size):  # type: ignore[no-untyped-def]
+        if text.strip():
+            found.append((tm[5] * cm[3] + cm[5], text.strip()))
+
+    PdfReader(io.BytesIO(content)).pages[0].extract_text(visitor_text=visit)
+    return found
+
+
+@pytest.mark.parametrize("language", ["en", "it"])
+def test_every_field_at_its_longest_still_fits_one_page_above_the_footer(api, candidate, language):
+    """The entries file allows 200 characters for names, numbers and the centre: all at once, the
+    page is laid out tighter rather than running into the footer or off the page."""
+    long = {
+        "name": "Maximiliana " * 16 + "Ł" * 8,
+        "candidate_number": "N" * 200,
+        "centre_number": "C" * 200,
+        "centre_name": "Centre of " * 20,
+    }
+    _c, token = candidate(**long)
+    api.call("PATCH", "/me", {"language": language}, token=token)
+    r = api.call("GET", statement_path(), token=token, accept=PDF)
+    text, reader = pdf_text(r.content)
+    assert len(reader.pages) == 1
+    for value in long.values():
+        assert squeezed(value[:200]) in squeezed(text)
+    heights = text_heights(r.content)
+    footer_pt = (297 - 285) * 72 / 25.4  # the footer's baseline, 12 mm above the bottom edge
+    body = [(y, t) for y, t in heights if abs(y - footer_pt) > 0.5]  # all but the footer line
+    assert min(y for y, _ in body) > footer_pt + 10, sorted(body)[:3]
+    assert max(y for y, _ in heights) < 842

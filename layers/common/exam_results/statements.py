@@ -70,8 +70,9 @@ def _skill_order(skills: dict[str, int]) -> list[str]:
 
 
 class _Page:
-    def __init__(self, s: StatementOfResults) -> None:
+    def __init__(self, s: StatementOfResults, k: float = 1.0) -> None:
         self.s = s
+        self.k = k  # vertical spacing (and, below 1, smaller values): the page must hold every value
         self.lang = i18n.supported(s.language)
         self.pdf: FPDF = new_pdf(self.t("statement.document_title", exam=s.exam_name, session_id=s.session_id))
         self.pdf.add_page()
@@ -101,14 +102,17 @@ class _Page:
         self.pdf.line(_MARGIN, self.y, _PAGE_W - _MARGIN, self.y)
 
     def row(self, label: str, value: str) -> None:
-        """A label and its value (wrapped to as many lines as it needs), then a thin rule."""
+        """A label and its value, each wrapped to as many lines as it needs (a long Italian label
+        too), then a thin rule under the longer of the two."""
+        top = self.y
         self.font(10, colour=_GREY)
-        self.pdf.text(_MARGIN, self.y, label)
-        self.font(11, bold=True)
-        self.lines(_MARGIN + _LABEL_W, value, _TEXT_W - _LABEL_W, 5.5)
-        self.y -= 2.5
+        self.lines(_MARGIN, label, _LABEL_W - 4, 5.5 * self.k)
+        label_end, self.y = self.y, top
+        self.font(11 if self.k == 1 else 9, bold=True)
+        self.lines(_MARGIN + _LABEL_W, value, _TEXT_W - _LABEL_W, 5.5 * self.k)
+        self.y = max(self.y, label_end) - 2.5 * self.k
         self.rule()
-        self.y += 6.0
+        self.y += 6.0 * self.k
 
     def header(self) -> None:
         s, pdf, x = self.s, self.pdf, _MARGIN
@@ -129,7 +133,7 @@ class _Page:
             session_id=s.session_id,
         )
         self.lines(x, self.printable(line), _TEXT_W, 5.5)
-        self.y += 6
+        self.y += 6 * self.k
 
     def candidate(self) -> None:
         s = self.s
@@ -141,24 +145,24 @@ class _Page:
 
     def results(self) -> None:
         s, pdf, x = self.s, self.pdf, _MARGIN
-        self.y += 2
+        self.y += 2 * self.k
         self.font(13, bold=True)
         pdf.text(x, self.y, self.t("statement.results"))
-        self.y += 8
+        self.y += 8 * self.k
         self.font(9, colour=_GREY)
         pdf.text(x, self.y, self.t("statement.skill"))
         pdf.text(_SCORE_X, self.y, self.t("statement.score"))
-        self.y += 2
+        self.y += 2 * self.k
         self.rule()
-        self.y += 5.5
+        self.y += 5.5 * self.k
         for skill in _skill_order(s.skills):
             self.font(11)
             pdf.text(x, self.y, self.printable(SKILL_LABELS.get(skill, skill)))
             pdf.text(_SCORE_X, self.y, i18n.format_number(s.skills[skill], self.lang))
-            self.y += 6.5
+            self.y += 6.5 * self.k
         self.y -= 3
         self.rule(_BLUE, 0.5)
-        self.y += 7
+        self.y += 7 * self.k
         cefr = s.cefr_level or self.t("statement.no_cefr_level")
         for label, value in (
             (self.t("statement.overall_score"), i18n.format_number(s.overall_score, self.lang)),
@@ -169,48 +173,58 @@ class _Page:
             pdf.text(x, self.y, label)
             self.font(12, bold=True)
             pdf.text(_SCORE_X, self.y, value)
-            self.y += 7
-        self.y += 3
+            self.y += 7 * self.k
+        self.y += 3 * self.k
 
     def dates_and_verification(self) -> None:
         s, x = self.s, _MARGIN
         self.row(self.t("statement.certificate"), i18n.format_date(s.certificate_expected_by, self.lang))
         issued = i18n.format_instant(s.issued_at, self.lang, UTC)
         self.row(self.t("statement.issued"), self.t("statement.instant_utc", when=issued))
-        self.y += 2
+        self.y += 2 * self.k
         top = self.y - 6
         self.font(12, bold=True)
         self.pdf.text(x + 5, self.y, self.t("statement.verify_heading"))
-        self.y += 7
+        self.y += 7 * self.k
         self.font(10)
-        self.lines(x + 5, self.t("statement.verify_text", url=printable(s.verify_url)[0]), _TEXT_W - 10, 5)
-        self.lines(x + 5, self.t("statement.secret_note"), _TEXT_W - 10, 5)
+        self.lines(x + 5, self.t("statement.verify_text", url=printable(s.verify_url)[0]), _TEXT_W - 10, 5 * self.k)
+        self.lines(x + 5, self.t("statement.secret_note"), _TEXT_W - 10, 5 * self.k)
         self.pdf.set_draw_color(*_BLUE)
         self.pdf.set_line_width(0.6)
         self.pdf.rect(x, top, _TEXT_W, self.y - top)
-        self.y += 8
+        self.y += 8 * self.k
 
     def footer(self) -> None:
         s, pdf, x = self.s, self.pdf, _MARGIN
         self.font(9, colour=_GREY)
-        self.lines(x, self.t("statement.provisional"), _TEXT_W, 4.5)
+        self.lines(x, self.t("statement.provisional"), _TEXT_W, 4.5 * self.k)
         if self.transliterated:
-            self.lines(x, self.t("statement.transliterated"), _TEXT_W, 4.5)
+            self.lines(x, self.t("statement.transliterated"), _TEXT_W, 4.5 * self.k)
         self.font(8, colour=_GREY)
         footer = self.t(
             "statement.footer", centre=printable(s.centre_number)[0], session_id=s.session_id, id_number=s.id_number
         )
         pdf.text(x, 285, wrap(pdf, footer, _TEXT_W)[0])
 
-    def render(self) -> bytes:
+    def render(self) -> tuple[bytes, float]:
+        """The document, and where its last line of text ended (mm from the top)."""
         self.header()
         self.candidate()
         self.results()
         self.dates_and_verification()
         self.footer()
-        return bytes(self.pdf.output())
+        return bytes(self.pdf.output()), self.y
+
+
+# Where the body must end: the footer line is at 285 mm.
+_BODY_END = 278.0
 
 
 def render_statement(statement: StatementOfResults) -> bytes:
-    """The one-page PDF."""
-    return _Page(statement).render()
+    """The one-page PDF. Names, numbers and centre names up to the entries file's 200 characters
+    each can take many lines: when the body would run into the footer, the page is laid out again
+    tighter (smaller values, less spacing), never cut."""
+    content, bottom = _Page(statement).render()
+    if bottom > _BODY_END:
+        content, bottom = _Page(statement, k=0.78).render()
+    return content
