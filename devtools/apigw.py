@@ -1,8 +1,15 @@
-"""API Gateway (REST) in front of the template's functions: route matching and real event shapes."""
+"""API Gateway (REST) in front of the template's functions: route matching and real event shapes.
+
+Binary answers as API Gateway gives them: a Lambda proxy response with ``isBase64Encoded`` is
+decoded to its bytes only when the first media type of the request's ``Accept`` header matches
+one of the API's ``BinaryMediaTypes`` (wildcards allowed; SAM's ``~1`` stands for ``/``);
+otherwise the client receives the base64 text itself.
+"""
 
 from __future__ import annotations
 
 import base64
+import fnmatch
 import json
 import re
 import time
@@ -21,6 +28,11 @@ class ApiResponse:
     status: int
     headers: dict[str, str]
     body: str
+    content: bytes = b""  # the bytes on the wire (``body`` is them as text)
+
+    def __post_init__(self) -> None:
+        if not self.content:
+            self.content = self.body.encode("utf-8")
 
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None
@@ -51,6 +63,18 @@ class ApiGateway:
         self.stack = stack
         self.stage = stage or str(stack.resolver.parameters.get("Stage", "dev"))
         self.routes = [(r, _pattern(r.path)) for r in stack.api_routes()]
+        self.binary_media_types = [
+            str(t).replace("~1", "/").lower()
+            for resource in stack.template["Resources"].values()
+            if resource.get("Type") in ("AWS::Serverless::Api", "AWS::ApiGateway::RestApi")
+            for t in resource.get("Properties", {}).get("BinaryMediaTypes", [])
+        ]
+
+    def returns_binary(self, headers: dict[str, str]) -> bool:
+        """Whether API Gateway decodes a base64 answer for a request with these headers."""
+        accept = next((v for k, v in headers.items() if k.lower() == "accept"), "")
+        first = accept.split(",")[0].split(";")[0].strip().lower()
+        return bool(first) and any(fnmatch.fnmatchcase(first, t) for t in self.binary_media_types)
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         for route, pattern in self.routes:
@@ -133,15 +157,24 @@ class ApiGateway:
         for key, values in (result.get("multiValueHeaders") or {}).items():
             out_headers[key] = ", ".join(values)
         raw = result.get("body") or ""
-        if result.get("isBase64Encoded"):
-            raw = base64.b64decode(raw).decode("utf-8", "replace")
+        if result.get("isBase64Encoded") and self.returns_binary(headers or {}):
+            content = base64.b64decode(raw)
+            return ApiResponse(int(result["statusCode"]), out_headers, content.decode("utf-8", "replace"), content)
         return ApiResponse(int(result["statusCode"]), out_headers, raw)
 
     def call(
-        self, method: str, path: str, body: Any = None, token: str | None = None, raw: bytes | None = None
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        token: str | None = None,
+        raw: bytes | None = None,
+        accept: str | None = None,
     ) -> ApiResponse:
-        """Convenience for tests: JSON body, optional bearer token."""
+        """Convenience for tests: JSON body, optional bearer token and Accept header."""
         headers = {"Content-Type": "application/json"}
+        if accept:
+            headers["Accept"] = accept
         if token:
             headers["Authorization"] = f"Bearer {token}"
         data = raw if raw is not None else (None if body is None else json.dumps(body).encode())

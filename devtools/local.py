@@ -330,7 +330,7 @@ class Handler(BaseHTTPRequestHandler):
         headers = {k: v for k, v in self.headers.items() if k.lower() not in {"connection", "keep-alive"}}
         response = self.local.api.request(self.command, path, body or None, headers, query)
         log.info("API %s %s → %s", self.command, path, response.status)
-        self._send(response.status, response.body.encode("utf-8"), response.headers)
+        self._send(response.status, response.content, response.headers)
 
     def _static(self, path: str) -> None:
         target = (WEB / path.lstrip("/")).resolve()

@@ -40,6 +40,7 @@ def test_whole_flow_register_confirm_login_profile_logout(api, seed, mailbox):
         "candidate_name": "Jane Candidate",
         "email": c.email,
         "newsletter_opt_in": True,
+        "language": "en",
     }
     r = api.call("PATCH", "/me", {"newsletter_opt_in": False}, token=token)
     assert r.status == 200 and r.json()["newsletter_opt_in"] is False

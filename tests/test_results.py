@@ -22,6 +22,8 @@ def test_pending_shows_the_date_and_nothing_of_the_result(api, registered, exams
         "results": [
             {
                 "session_id": SESSION,
+                "id_number": "ABC123456",
+                "candidate_number": "0042",
                 "exam": {"code": "C1A", "name": "C1 Advanced"},
                 "exam_date": "2026-06-20",
                 "format": "PB",
@@ -89,6 +91,7 @@ def test_verification_returns_the_released_statement(api, seed, exams):
         "grade": "C",
         "cefr_level": "C1",
         "skills": C1A_SKILLS,
+        "centre": {"number": "GB123", "name": "Oxford Language Centre"},
     }
 
 

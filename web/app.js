@@ -603,6 +603,7 @@
 
   window.ER = {
     api: api,
+    apiBase: apiBase,
     getSession: getSession,
     setSession: setSession,
     clearSession: clearSession,

@@ -32,7 +32,7 @@ def get_me() -> Response[str]:
 
 @app.patch(
     "/me",
-    summary="Change the newsletter choice",
+    summary="Change the newsletter choice and/or the language",
     tags=["Account"],
     responses={200: docs.ok(ProfileResponse, "The updated profile"), 401: docs.UNAUTHORIZED, 422: docs.INVALID},
     # The body is parsed inside the route (401 before 422): devtools/openapi.py documents it.
@@ -41,7 +41,7 @@ def get_me() -> Response[str]:
 def patch_me() -> Response[str]:
     principal = _principal()  # an unauthenticated request is 401 whatever its body
     body = parse_body(app, ProfileUpdate)
-    return json_response(200, accounts.update_profile(deps(), principal, body.newsletter_opt_in))
+    return json_response(200, accounts.update_profile(deps(), principal, body))
 
 
 @app.delete(

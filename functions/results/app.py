@@ -1,4 +1,5 @@
-"""Results: GET /me/results (candidates) and POST /verifications (organisations)."""
+"""Results: GET /me/results and the Statement of Results PDF (candidates), POST /verifications
+(organisations)."""
 
 from typing import Annotated, Any
 
@@ -8,7 +9,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from exam_results import api_docs as docs
-from exam_results.http import handle, json_response, make_resolver
+from exam_results.http import binary_response, handle, json_response, make_resolver
 from exam_results.observability import logger, metrics
 from exam_results.result_models import ResultsResponse, VerificationRequest, VerificationResponse
 from exam_results.usecases import identity, results
@@ -26,6 +27,29 @@ app = make_resolver()
 def my_results() -> Response[str]:
     principal = identity.authenticate(deps(), app.current_event.headers.get("Authorization"))
     return json_response(200, results.my_results(deps(), principal))
+
+
+@app.get(
+    "/me/results/<session_id>/statement",
+    summary="The candidate's Statement of Results for a released session (PDF)",
+    description=(
+        "One A4 page in the account's language, as an attachment. Send `Accept: application/pdf` "
+        "first in the Accept header: API Gateway returns the bytes only for the binary media types "
+        "of the API (template.yaml `BinaryMediaTypes`), and otherwise the body base64-encoded."
+    ),
+    tags=["Results"],
+    responses={
+        200: docs.pdf("The Statement of Results (`Content-Disposition: attachment`)"),
+        401: docs.UNAUTHORIZED,
+        404: docs.error("No such session for this candidate, not released, or no result", "not_found"),
+    },
+)
+def my_statement(session_id: str):  # type: ignore[no-untyped-def]
+    # No return annotation on purpose: Powertools validates an annotated return and serialises it
+    # as JSON text, which would decode the PDF's bytes; unannotated, a non-JSON Response passes.
+    principal = identity.authenticate(deps(), app.current_event.headers.get("Authorization"))
+    document = results.my_statement(deps(), principal, session_id)
+    return binary_response(document.content, "application/pdf", document.filename)
 
 
 @app.post(

@@ -78,9 +78,11 @@ def test_layer_is_where_lambda_looks_for_it(built):
         "fontTools",
         "anyascii",
         "PIL",
+        "babel",
     ):
         assert (layer / dependency).exists(), dependency
     assert list((layer / "exam_results" / "fonts").glob("*.ttf"))  # Confirmation of Entry fonts
+    assert {p.name for p in (layer / "exam_results" / "locales").glob("*.json")} >= {"en.json", "it.json"}
     assert not (layer / "boto3").exists()  # the runtime provides it
 
 

@@ -50,6 +50,16 @@ def test_registration_login_results_and_verification_make_the_designed_calls(api
     assert r.status == 200
     # session token, account, the account's entries (one query), their sessions and results (one batch).
     assert ops == {"dynamodb:GetItem": 2, "dynamodb:Query": 1, "dynamodb:BatchGetItem": 1}
+    results_ops = ops
+
+    # The Statement of Results PDF reads no more than the results page does.
+    path = f"/me/results/{c.session_id}/statement"
+    r, ops = measured(lambda: api.call("GET", path, token=session, accept="application/pdf"))
+    assert r.status == 200
+    assert ops == results_ops
+    r, ops = measured(lambda: api.call("GET", "/me/results/NO-SUCH/statement", token=session))
+    assert r.status == 404
+    assert ops == {"dynamodb:GetItem": 2, "dynamodb:Query": 1}  # no entry for it: no session read
 
     verification = {"id_number": c.id_number, "secret_number": c.secret_number}
     r, ops = measured(lambda: api.call("POST", "/verifications", verification))

@@ -49,7 +49,7 @@ class WsgiApi:
             headers["Content-Type"] = environ["CONTENT_TYPE"]
         r = self.api.request(environ["REQUEST_METHOD"], environ.get("PATH_INFO", "/"), body, headers)
         start_response(f"{r.status} X", list(r.headers.items()))
-        return [r.body.encode()]
+        return [r.content]
 
 
 WSGI = WsgiApi()

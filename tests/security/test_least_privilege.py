@@ -61,6 +61,9 @@ def every_api_path(api, released, mailbox, mail_worker) -> None:  # type: ignore
     assert api.call("GET", "/me", token=session).status == 200
     assert api.call("PATCH", "/me", {"newsletter_opt_in": True}, token=session).status == 200
     assert api.call("GET", "/me/results", token=session).status == 200
+    assert api.call("PATCH", "/me", {"language": "it"}, token=session).status == 200
+    assert api.call("GET", f"/me/results/{c.session_id}/statement", token=session).status == 200
+    assert api.call("GET", "/me/results/NO-SUCH/statement", token=session).status == 404
     assert api.call("DELETE", "/sessions/current", token=session).status == 204
     assert api.call("GET", "/me", token=session).status == 401
     # Lockout: four wrong passwords lock the ID.

@@ -1,4 +1,4 @@
-/* results.html (authenticated) — GET /me and GET /me/results */
+/* results.html (authenticated) — GET /me, GET /me/results and the Statement of Results PDF */
 (function () {
   'use strict';
   var ER = window.ER;
@@ -35,6 +35,71 @@
     return block;
   }
 
+  /* The session token lives in sessionStorage, so a plain link cannot carry it: the PDF is fetched
+     with the bearer token (Accept: application/pdf, which API Gateway answers in bytes) and saved
+     through a temporary object URL. */
+  function statementFilename(res, sessionId) {
+    var header = res.headers.get('Content-Disposition') || '';
+    var m = /filename="([A-Za-z0-9._-]+)"/.exec(header);
+    return m ? m[1] : 'statement-of-results-' + String(sessionId).replace(/[^A-Za-z0-9_-]/g, '-') + '.pdf';
+  }
+
+  function saveBlob(blob, filename) {
+    var url = URL.createObjectURL(blob);
+    var link = el('a', { href: url, download: filename, hidden: 'hidden' });
+    document.body.appendChild(link);
+    link.click();
+    document.body.removeChild(link);
+    window.setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
+  }
+
+  function downloadStatement(item, button, status) {
+    var session = ER.getSession();
+    if (!session) { ER.goToLogin('Your session has ended. Please log in again.'); return; }
+    ER.clearAlert();
+    button.disabled = true;
+    status.textContent = 'Preparing your Statement of Results…';
+    var path = '/me/results/' + encodeURIComponent(String(item.session_id)) + '/statement';
+    window.fetch(ER.apiBase() + path, {
+      method: 'GET',
+      headers: { 'Accept': 'application/pdf', 'Authorization': 'Bearer ' + session.token },
+      credentials: 'same-origin',
+      cache: 'no-store'
+    }).then(function (res) {
+      var type = res.headers.get('Content-Type') || '';
+      if (res.status === 200 && type.indexOf('application/pdf') === 0) {
+        return res.blob().then(function (blob) {
+          saveBlob(blob, statementFilename(res, item.session_id));
+          status.textContent = 'Your Statement of Results has been downloaded.';
+        });
+      }
+      if (res.status === 401) { ER.goToLogin('Your session has ended. Please log in again.'); return null; }
+      return res.text().then(function (text) {
+        var body = null;
+        try { body = JSON.parse(text); } catch (e) { body = null; }
+        status.textContent = '';
+        ER.showError({ status: res.status, body: body, headers: res.headers }, {
+          not_found: 'This Statement of Results is not available. Reload the page and try again.'
+        });
+      });
+    }, function () {
+      status.textContent = '';
+      ER.showError({ status: 0, body: null, headers: new Headers() });
+    }).then(function () { button.disabled = false; });
+  }
+
+  function downloadBlock(item) {
+    var status = el('span', { 'class': 'download-status', role: 'status' });
+    var button = el('button', { type: 'button', 'class': 'button--secondary download-statement', text: 'Download (PDF)' });
+    button.setAttribute('aria-describedby', 'statement-hint-' + String(item.session_id));
+    button.addEventListener('click', function () { downloadStatement(item, button, status); });
+    return el('p', { 'class': 'download no-print' }, [
+      button, ' ',
+      el('span', { 'class': 'hint', id: 'statement-hint-' + String(item.session_id), text: 'Statement of Results, to keep or print.' }),
+      ' ', status
+    ]);
+  }
+
   function releasedBlock(item) {
     var block = el('div', { 'class': 'status status--released', 'data-status': 'released' });
     var statement = item.statement;
@@ -52,6 +117,7 @@
         'Certificate expected at your centre by ', el('strong', null, timeEl(cert, ER.formatDate(cert))), '.'
       ]));
     }
+    if (item.session_id) { frag.push(downloadBlock(item)); }
     return frag;
   }
 
@@ -81,6 +147,8 @@
       dl.appendChild(el('dt', { text: label }));
       dl.appendChild(el('dd', null, value));
     }
+    row('ID Number', item.id_number ? String(item.id_number) : '—');
+    row('Candidate number', item.candidate_number ? String(item.candidate_number) : '—');
     row('Session', item.session_id ? String(item.session_id) : '—');
     row('Format', ER.formatFormat(item.format));
     row('Exam date', item.exam_date ? timeEl(item.exam_date, ER.formatDate(item.exam_date)) : '—');

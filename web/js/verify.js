@@ -1,4 +1,4 @@
-/* verify.html (organisations) — POST /verifications */
+/* verify.html (organisations) — POST /verifications; the result prints on its own (style.css @media print) */
 (function () {
   'use strict';
   var ER = window.ER;
@@ -6,6 +6,7 @@
   ER.onReady(function () {
     var form = document.getElementById('verify-form');
     var section = document.getElementById('verification');
+    document.getElementById('verification-print').addEventListener('click', function () { window.print(); });
 
     ER.onSubmit(form, function () {
       ER.clearAlert();
@@ -27,6 +28,17 @@
           var dateCell = document.getElementById('verification-exam_date');
           ER.clear(dateCell);
           dateCell.appendChild(b.exam_date ? ER.el('time', { datetime: String(b.exam_date), text: ER.formatDate(b.exam_date) }) : document.createTextNode('—'));
+          var centre = b.centre || {};
+          var centreText = centre.name ? String(centre.name) : '';
+          if (centre.number) { centreText = centreText ? centreText + ' (' + String(centre.number) + ')' : String(centre.number); }
+          document.getElementById('verification-centre').textContent = centreText || '—';
+          // When this organisation checked it: the printout says so.
+          var now = new Date().toISOString();
+          var verifiedOn = document.getElementById('verification-verified-on');
+          ER.clear(verifiedOn);
+          verifiedOn.appendChild(document.createTextNode('Verified on '));
+          verifiedOn.appendChild(ER.el('time', { datetime: now, text: ER.formatInstant(now) }));
+          verifiedOn.appendChild(document.createTextNode(' with the Exam Results Service.'));
           var holder = document.getElementById('verification-statement');
           ER.clear(holder);
           holder.appendChild(ER.statementTable({

@@ -4,12 +4,31 @@ Register, Login and Account functions import them. Shared field types and bases 
 """
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field, StrictBool, StrictStr, ValidationInfo, field_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
-from exam_results.api_models import ApiModel, ApiRequest, EmailAddress, IdNumber, NewPassword, SecretNumber, Token
+from exam_results.api_models import (
+    ApiModel,
+    ApiRequest,
+    EmailAddress,
+    IdNumber,
+    Language,
+    NewPassword,
+    SecretNumber,
+    Token,
+    language_schema,
+)
 
 
 def _must_match(value: str, info: ValidationInfo) -> str:
@@ -26,6 +45,7 @@ class RegistrationRequest(ApiRequest):
     confirm_password: StrictStr
     accept_terms: StrictBool
     newsletter_opt_in: StrictBool = False
+    language: Language = "en"
 
     _confirm = field_validator("confirm_password")(_must_match)
 
@@ -75,10 +95,38 @@ class ProfileResponse(ApiModel):
     candidate_name: str
     email: str
     newsletter_opt_in: bool
+    language: str
+
+
+def _at_least_one_field(schema: dict[str, Any]) -> None:
+    """The document says what the validator does: one field or more, neither ever null."""
+    schema["minProperties"] = 1
+    for field in schema.get("properties", {}).values():
+        field.pop("default", None)
 
 
 class ProfileUpdate(ApiRequest):
-    newsletter_opt_in: StrictBool
+    """``newsletter_opt_in`` and/or ``language``: at least one."""
+
+    model_config = ConfigDict(json_schema_extra=_at_least_one_field)
+
+    # Absent is None; an explicit null is refused like any other non-boolean (documented as such).
+    newsletter_opt_in: Annotated[StrictBool | None, WithJsonSchema({"type": "boolean"})] = None
+    language: Annotated[Language | None, WithJsonSchema(language_schema())] = None
+
+    @field_validator("newsletter_opt_in", "language", mode="before")
+    @classmethod
+    def _not_null(cls, value: object, info: ValidationInfo) -> object:
+        if value is None:
+            kind = "bool_type" if info.field_name == "newsletter_opt_in" else "string_type"
+            raise PydanticCustomError(kind, "Must not be null.")
+        return value
+
+    @model_validator(mode="after")
+    def _something(self) -> "ProfileUpdate":
+        if self.newsletter_opt_in is None and self.language is None:
+            raise PydanticCustomError("profile_update", "Give newsletter_opt_in, language or both.")
+        return self
 
 
 class PasswordResetConfirmation(ApiRequest):

@@ -30,6 +30,19 @@ def error(description: str, *codes: str, retry_after: bool = False) -> dict[str,
     return response
 
 
+def pdf(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        "headers": {
+            "Content-Disposition": {
+                "description": '`attachment; filename="statement-of-results-<session_id>.pdf"`',
+                "schema": {"type": "string"},
+            }
+        },
+    }
+
+
 NO_CONTENT = {"description": "Done; no body."}
 INVALID = error("A field is missing or not valid; `errors` has one item per field", "validation_error")
 UNAUTHORIZED = error("Missing, malformed, expired or revoked session token", "unauthorized")

@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictStr,
+    WithJsonSchema,
 )
 from pydantic_core import PydanticCustomError
 
@@ -60,6 +61,22 @@ def _new_password(value: str) -> str:
     return value
 
 
+def _language(value: str) -> str:
+    from exam_results import i18n
+
+    if value not in i18n.languages():
+        raise PydanticCustomError(
+            "language", "Choose a language we offer: {offered}.", {"offered": ", ".join(i18n.languages())}
+        )
+    return value
+
+
+def language_schema() -> dict[str, Any]:
+    from exam_results import i18n
+
+    return {"type": "string", "enum": list(i18n.languages()), "description": "A language with a catalogue."}
+
+
 def _token(value: str) -> str:
     if not value or len(value) > 512:
         raise PydanticCustomError("token", "Enter the token from the link in your email.")
@@ -71,6 +88,8 @@ SecretNumber = Annotated[StrictStr, Field(max_length=64), AfterValidator(_secret
 EmailAddress = Annotated[StrictStr, Field(max_length=320), AfterValidator(_email)]
 NewPassword = Annotated[StrictStr, Field(max_length=4096), AfterValidator(_new_password)]
 Token = Annotated[StrictStr, AfterValidator(_token)]
+# One of the languages with a catalogue (``exam_results.i18n``): a new file, a new language.
+Language = Annotated[StrictStr, Field(max_length=16), AfterValidator(_language), WithJsonSchema(language_schema())]
 
 
 class ApiModel(BaseModel):

@@ -45,9 +45,11 @@ __all__ = [
     "Confirmation",
     "Sitting",
     "confirmation_key",
+    "new_pdf",
     "printable",
     "render_csv",
     "render_pdf",
+    "wrap",
 ]
 
 CONFIRMATIONS_PREFIX = "confirmations/"
@@ -193,18 +195,52 @@ _VALUE_SIZES = (11.0, 10.0, 9.0, 8.0, 7.0)
 _MAX_VALUE_LINES = 5
 
 
+def new_pdf(title: str) -> FPDF:
+    """An A4 portrait document in mm, no automatic page breaks, with the shipped fonts as
+    ``FONT`` (regular ``""`` and bold ``"B"``): the setup every document of the service shares."""
+    from fpdf import FPDF
+
+    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+    pdf.set_auto_page_break(False)
+    pdf.set_margins(_MARGIN, _MARGIN, _MARGIN)
+    pdf.add_font(FONT, "", str(FONTS / "DejaVuSans.ttf"))
+    pdf.add_font(FONT, "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+    pdf.set_title(title)
+    pdf.set_author("Exam Results Service")
+    pdf.set_creator("Exam Results Service")
+    return pdf
+
+
+def wrap(pdf: FPDF, text: str, width: float) -> list[str]:
+    """Lines of at most ``width`` mm in the document's current font (words longer than that are
+    cut, never dropped)."""
+    width_of = pdf.get_string_width
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        while width_of(word) > width:  # one very long word: cut it
+            cut = len(word)
+            while cut > 1 and width_of(word[:cut]) > width:
+                cut -= 1
+            if line:
+                lines.append(line)
+                line = ""
+            lines.append(word[:cut])
+            word = word[cut:]
+        candidate = f"{line} {word}" if line else word
+        if width_of(candidate) <= width:
+            line = candidate
+        else:
+            lines.append(line)
+            line = word
+    if line:
+        lines.append(line)
+    return lines or [""]
+
+
 class _Document:
     def __init__(self, sitting: Sitting, register_url: str) -> None:
-        from fpdf import FPDF
-
-        pdf: FPDF = FPDF(orientation="portrait", unit="mm", format="A4")
-        pdf.set_auto_page_break(False)
-        pdf.set_margins(_MARGIN, _MARGIN, _MARGIN)
-        pdf.add_font(FONT, "", str(FONTS / "DejaVuSans.ttf"))
-        pdf.add_font(FONT, "B", str(FONTS / "DejaVuSans-Bold.ttf"))
-        pdf.set_title(f"Confirmation of Entry: {sitting.exam_name}, {sitting.session_id}")
-        pdf.set_author("Exam Results Service")
-        pdf.set_creator("Exam Results Service")
+        pdf = new_pdf(f"Confirmation of Entry: {sitting.exam_name}, {sitting.session_id}")
         self.pdf = pdf
         self.sitting = sitting
         self.register_url, _ = printable(register_url)
@@ -229,29 +265,7 @@ class _Document:
         ]
 
     def _wrap(self, text: str, width: float) -> list[str]:
-        """Lines of at most ``width`` mm in the current font (words longer than that are cut)."""
-        width_of = self.pdf.get_string_width
-        lines: list[str] = []
-        line = ""
-        for word in text.split():
-            while width_of(word) > width:  # one very long word: cut it
-                cut = len(word)
-                while cut > 1 and width_of(word[:cut]) > width:
-                    cut -= 1
-                if line:
-                    lines.append(line)
-                    line = ""
-                lines.append(word[:cut])
-                word = word[cut:]
-            candidate = f"{line} {word}" if line else word
-            if width_of(candidate) <= width:
-                line = candidate
-            else:
-                lines.append(line)
-                line = word
-        if line:
-            lines.append(line)
-        return lines or [""]
+        return wrap(self.pdf, text, width)
 
     def _fit(self, value: str, width: float) -> tuple[float, list[str]]:
         """``value`` in bold, wrapped to ``width``: 3 lines at the largest of ``_VALUE_SIZES``

@@ -153,6 +153,17 @@ def json_response(status: int, model: Any) -> Response[str]:
     )
 
 
+def binary_response(content: bytes, content_type: str, filename: str) -> Response[bytes]:
+    """A file to save (``Content-Disposition: attachment``); Powertools base64-encodes the bytes
+    and sets ``isBase64Encoded``, which API Gateway decodes for its binary media types."""
+    return Response(
+        status_code=200,
+        content_type=content_type,
+        body=content,
+        headers={**_SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
 def _json_only(event: dict[str, Any]) -> dict[str, Any]:
     """The API reads JSON bodies only: any other Content-Type is made one Powertools refuses (415).
 

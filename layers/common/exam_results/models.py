@@ -38,6 +38,8 @@ class Account(_Record):
     terms_accepted_at: datetime
     newsletter_opt_in: bool = False
     newsletter_changed_at: datetime | None = None
+    # The language of every email and document for this account (exam_results.i18n).
+    language: str = "en"
     email_confirmed_at: datetime | None = None
     created_at: datetime
     # Credential generation: random, new at registration and at every credential change (a

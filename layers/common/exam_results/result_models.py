@@ -33,6 +33,9 @@ class Centre(ApiModel):
 
 class ResultItem(ApiModel):
     session_id: str
+    # The entry the item is for, as on the Confirmation of Entry and the Statement of Results.
+    id_number: str
+    candidate_number: str
     exam: ExamRef
     exam_date: date
     format: str
@@ -69,3 +72,4 @@ class VerificationResponse(ApiModel):
     grade: str
     cefr_level: str | None
     skills: dict[str, int]
+    centre: Centre

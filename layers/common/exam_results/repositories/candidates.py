@@ -180,6 +180,25 @@ class CandidateRepository:
             return account if account is not None and account.generation == generation else None
         return Account.model_validate(dynamo.plain(attrs))
 
+    def set_language(self, id_number: str, generation: str | None, language: str) -> Account | None:
+        """The account's language; None if the account is gone or no longer of this generation."""
+        condition, values = _of_generation(generation)
+        try:
+            attrs = dynamo.ddb().update_item(
+                TableName=self.table,
+                Key=self._key(id_number, ACCOUNT_SK),
+                UpdateExpression="SET #lang = :v",
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#lang": "language"},
+                ExpressionAttributeValues=dynamo.values({":v": language, **values}),
+                ReturnValues="ALL_NEW",
+            )["Attributes"]
+        except ClientError as exc:
+            if not dynamo.is_condition_failure(exc):
+                raise
+            return None
+        return Account.model_validate(dynamo.plain(attrs))
+
     def delete_account(self, id_number: str, generation: str | None) -> bool:
         """Delete the account if it is still of this generation (False: gone or changed)."""
         condition, values = _of_generation(generation)

@@ -23,6 +23,7 @@ from exam_results.account_models import (
     LoginResponse,
     PasswordResetConfirmation,
     ProfileResponse,
+    ProfileUpdate,
     RegistrationRequest,
     RegistrationResponse,
 )
@@ -80,6 +81,7 @@ def register(deps: Deps, request: RegistrationRequest) -> RegistrationResponse:
         terms_accepted_at=now,
         newsletter_opt_in=request.newsletter_opt_in,
         newsletter_changed_at=now,
+        language=request.language,
         created_at=now,
         generation=tokens.new_generation(),
     )
@@ -175,13 +177,19 @@ def _profile(account: Account, entry: Entry | None) -> ProfileResponse:
         candidate_name=entry.candidate_name if entry else "",
         email=account.email,
         newsletter_opt_in=account.newsletter_opt_in,
+        language=account.language,
     )
 
 
-def update_profile(deps: Deps, principal: Principal, newsletter_opt_in: bool) -> ProfileResponse:
-    account = deps.candidates.set_newsletter(
-        principal.account.id_number, principal.account.generation, newsletter_opt_in, utc_now()
-    )
+def update_profile(deps: Deps, principal: Principal, update: ProfileUpdate) -> ProfileResponse:
+    """The newsletter choice and/or the language, only on the generation the session was issued
+    for; the account as it is afterwards."""
+    id_number, generation = principal.account.id_number, principal.account.generation
+    account: Account | None = principal.account
+    if update.newsletter_opt_in is not None:
+        account = deps.candidates.set_newsletter(id_number, generation, update.newsletter_opt_in, utc_now())
+    if update.language is not None and account is not None:
+        account = deps.candidates.set_language(id_number, generation, update.language)
     if account is None:
         raise Unauthorized()
     return _profile(account, deps.candidates.get_entry(account.id_number))

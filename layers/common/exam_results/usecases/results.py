@@ -1,8 +1,10 @@
-"""Results for candidates (GET /me/results) and for organisations (POST /verifications)."""
+"""Results for candidates (GET /me/results, the Statement of Results PDF) and for organisations
+(POST /verifications)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import NamedTuple
 
 from exam_results.catalogue import get_exam
 from exam_results.errors import NotFound
@@ -19,7 +21,7 @@ from exam_results.result_models import (
     VerificationRequest,
     VerificationResponse,
 )
-from exam_results.usecases.identity import Principal, verify_secret_number
+from exam_results.usecases.identity import Principal, utc_now, verify_secret_number
 from exam_results.wiring import Deps
 
 CERTIFICATE_DELAY = timedelta(days=28)
@@ -46,6 +48,8 @@ def result_item(entry: Entry, session: ExamSession, result: Result | None) -> Re
     released = session.status == "released" and session.released_at is not None
     item = ResultItem(
         session_id=session.session_id,
+        id_number=entry.id_number,
+        candidate_number=entry.candidate_number,
         exam=_exam(session.exam_code),
         exam_date=session.exam_date,
         format=session.format,
@@ -67,17 +71,67 @@ def result_item(entry: Entry, session: ExamSession, result: Result | None) -> Re
     )
 
 
-def my_results(deps: Deps, principal: Principal) -> ResultsResponse:
-    records = deps.exams.candidate_records(principal.account.id_number)
-    entries = [Entry.model_validate(r) for r in records if r["sk"] == ENTRY_SK]
+def _entries_and_items(deps: Deps, id_number: str, session_id: str | None = None) -> list[tuple[Entry, ResultItem]]:
+    """The candidate's entries with their result items (only ``session_id``'s when given): one
+    query for the partition, one batch read for the sessions."""
+    records = deps.exams.candidate_records(id_number)
+    entries = [
+        e
+        for e in (Entry.model_validate(r) for r in records if r["sk"] == ENTRY_SK)
+        if session_id is None or e.session_id == session_id
+    ]
+    if not entries:
+        return []
     results = {r["session_id"]: Result.model_validate(r) for r in records if str(r["sk"]).startswith("RESULT#")}
     sessions = deps.exams.get_sessions(e.session_id for e in entries)
-    items = [
-        result_item(entry, sessions[entry.session_id], results.get(entry.session_id))
+    return [
+        (entry, result_item(entry, sessions[entry.session_id], results.get(entry.session_id)))
         for entry in entries
         if entry.session_id in sessions
     ]
-    return ResultsResponse(results=items)
+
+
+def my_results(deps: Deps, principal: Principal) -> ResultsResponse:
+    return ResultsResponse(results=[item for _, item in _entries_and_items(deps, principal.account.id_number)])
+
+
+class StatementFile(NamedTuple):
+    filename: str
+    content: bytes
+
+
+def my_statement(deps: Deps, principal: Principal, session_id: str) -> StatementFile:
+    """The Statement of Results PDF of one of the candidate's released sessions, in the account's
+    language. Another candidate's session, an unknown, pending or overdue one: the same NotFound."""
+    from exam_results import statements
+
+    found = _entries_and_items(deps, principal.account.id_number, session_id)
+    if not found or found[0][1].status != "released":
+        raise NotFound("There is no released result for this session.")
+    entry, item = found[0]
+    assert item.statement is not None and item.certificate is not None
+    document = statements.StatementOfResults(
+        language=principal.account.language,
+        candidate_name=entry.candidate_name,
+        id_number=entry.id_number,
+        candidate_number=entry.candidate_number,
+        date_of_birth=entry.date_of_birth,
+        centre_number=entry.centre_number,
+        centre_name=entry.centre_name,
+        session_id=item.session_id,
+        exam_name=item.exam.name,
+        exam_date=item.exam_date,
+        format=item.format,
+        skills=dict(item.statement.skills),
+        overall_score=item.statement.overall_score,
+        grade=item.statement.grade,
+        cefr_level=item.statement.cefr_level,
+        certificate_expected_by=item.certificate.expected_at_centre_by,
+        issued_at=utc_now(),
+        verify_url=deps.settings.link("verify.html"),
+    )
+    count("StatementsIssued")
+    return StatementFile(statements.statement_filename(item.session_id), statements.render_statement(document))
 
 
 def verify(deps: Deps, request: VerificationRequest) -> VerificationResponse:
@@ -102,4 +156,5 @@ def verify(deps: Deps, request: VerificationRequest) -> VerificationResponse:
         grade=result.grade,
         cefr_level=result.cefr_level,
         skills=dict(result.skills),
+        centre=Centre(number=entry.centre_number, name=entry.centre_name),
     )
