@@ -25,7 +25,7 @@ from exam_results.models import Entry, ExamSession
 from exam_results.repositories import dynamo
 from exam_results.repositories.aws import client
 from exam_results.repositories.candidates import ENTRY_SK, candidate_pk
-from exam_results.repositories.exams import ExamRepository
+from exam_results.repositories.exams import PUBLICATION_SK, ExamRepository, instant, publication_pk
 
 BATCH_GET_KEYS = 100
 """BatchGetItem takes at most 100 keys a call."""
@@ -159,6 +159,45 @@ class UploadsRepository:
                 return False
             raise
         return True
+
+    # -- staging and publication of a results file --
+
+    def stage(self, file_id: str, obj: S3Object, now: datetime) -> tuple[str, str]:
+        """Create the file's publication item (``staged``) or find it again: a retry of the same
+        object version gets the same ``staged_at``, hence the same result keys. Returns
+        (staged_at, status). One UpdateItem."""
+        attrs = dynamo.ddb().update_item(
+            TableName=self.table,
+            Key=dynamo.item({"pk": publication_pk(file_id), "sk": PUBLICATION_SK}),
+            UpdateExpression=(
+                "SET staged_at = if_not_exists(staged_at, :now), #s = if_not_exists(#s, :staged), "
+                "source_key = :key, object_version = :version"
+            ),
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues=dynamo.values(
+                {
+                    ":now": now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                    ":staged": "staged",
+                    ":key": obj.key,
+                    ":version": obj.version,
+                }
+            ),
+            ReturnValues="ALL_NEW",
+        )["Attributes"]
+        record = dynamo.plain(attrs) or {}
+        return str(record["staged_at"]), str(record["status"])
+
+    def publish(self, file_id: str, stored: int, now: datetime) -> None:
+        """The one write that makes every staged row of the file visible at once. Conditional on
+        the file having been staged; publishing again (a retry) changes nothing readers see."""
+        dynamo.ddb().update_item(
+            TableName=self.table,
+            Key=dynamo.item({"pk": publication_pk(file_id), "sk": PUBLICATION_SK}),
+            UpdateExpression="SET #s = :published, published_at = if_not_exists(published_at, :now), #n = :n",
+            ConditionExpression="attribute_exists(staged_at)",
+            ExpressionAttributeNames={"#s": "status", "#n": "stored"},
+            ExpressionAttributeValues=dynamo.values({":published": "published", ":now": instant(now), ":n": stored}),
+        )
 
     # -- batched reads --
 

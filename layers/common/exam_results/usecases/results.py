@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from exam_results.catalogue import get_exam
 from exam_results.errors import NotFound
 from exam_results.models import Entry, ExamSession, Result
 from exam_results.observability import count
 from exam_results.repositories.candidates import ENTRY_SK
+from exam_results.repositories.exams import result_files, visible_result
 from exam_results.result_models import (
     Centre,
     Certificate,
@@ -66,11 +68,31 @@ def result_item(entry: Entry, session: ExamSession, result: Result | None) -> Re
     )
 
 
+def published_results(deps: Deps, records: list[dict[str, Any]]) -> tuple[dict[str, ExamSession], dict[str, Result]]:
+    """A candidate's sessions (those of its entries) and, per session, the result readers see:
+    only versions of published files (staging, docs/files.md). One BatchGetItem reads the
+    sessions and the files' publication items together. Shared by every reader of a
+    candidate's partition (results page, Statement of Results)."""
+    versions: dict[str, list[dict[str, Any]]] = {}
+    for r in records:
+        if str(r["sk"]).startswith("RESULT#"):
+            versions.setdefault(str(r["session_id"]), []).append(r)
+    session_ids = [str(r["session_id"]) for r in records if r["sk"] == ENTRY_SK]
+    sessions, published = deps.exams.sessions_and_files(
+        session_ids, result_files(r for rs in versions.values() for r in rs)
+    )
+    results: dict[str, Result] = {}
+    for session_id, candidates in versions.items():
+        shown = visible_result(candidates, published)
+        if shown is not None:
+            results[session_id] = Result.model_validate(shown)
+    return sessions, results
+
+
 def my_results(deps: Deps, principal: Principal) -> ResultsResponse:
     records = deps.exams.candidate_records(principal.account.id_number)
     entries = [Entry.model_validate(r) for r in records if r["sk"] == ENTRY_SK]
-    results = {r["session_id"]: Result.model_validate(r) for r in records if str(r["sk"]).startswith("RESULT#")}
-    sessions = deps.exams.get_sessions(e.session_id for e in entries)
+    sessions, results = published_results(deps, records)
     items = [
         result_item(entry, sessions[entry.session_id], results.get(entry.session_id))
         for entry in entries
@@ -85,10 +107,13 @@ def verify(deps: Deps, request: VerificationRequest) -> VerificationResponse:
     if entry is None:
         count("VerificationsRefused")
         raise NotFound()
-    session = deps.exams.get_session(entry.session_id)
-    result = deps.exams.get_result(entry.id_number, entry.session_id)
-    if session is None or session.status != "released" or result is None:
+    versions = deps.exams.result_versions(entry.id_number, entry.session_id)
+    sessions, published = deps.exams.sessions_and_files([entry.session_id], result_files(versions))
+    session = sessions.get(entry.session_id)
+    shown = visible_result(versions, published)
+    if session is None or session.status != "released" or shown is None:
         raise NotFound()
+    result = Result.model_validate(shown)
     count("Verifications")
     return VerificationResponse(
         candidate_name=entry.candidate_name,
