@@ -260,3 +260,28 @@ def test_an_older_file_retried_after_a_newer_one_does_not_hide_the_newer_results
     board.stack.invoke("PublishResultsFunction", first)
     release_due(board.stack)
     assert readers.overall_seen() == expected(bump=3)
+
+
+def test_an_entries_file_that_fails_half_way_gets_a_failed_report_and_the_retry_stores_it(
+    board: Board, stack: Any, faults: Faults, table_items: Any
+) -> None:
+    """Entries are not staged yet (docs/files.md): what the board hears is honest about that."""
+    from tests.uploads.conftest import ENTRY_HEADER
+
+    rows = [
+        f"{DUE},C1A,2026-06-20,PB,ENT{i:06d},4821,{i:04d},Ana Silva,2004-05-17,GB123,Oxford Language Centre"
+        for i in range(1, 31)
+    ]
+    event = board.put("entries/june.csv", "\n".join([ENTRY_HEADER, *rows]) + "\n")
+    faults.fail("BatchWriteItem", "every", "InternalServerError")
+    with pytest.raises(Exception, match="InternalServerError"):
+        stack.invoke("ImportEntriesFunction", event)
+    faults.clear()
+    report = board.report("entries/june.csv")
+    assert (report["status"], report["rows"], report["stored"]) == ("failed", 30, 0)
+    assert "InternalServerError" in report["errors"][0]["message"]
+    assert "may be stored" in report["errors"][0]["message"] and "retried" in report["errors"][0]["message"]
+
+    assert stack.invoke("ImportEntriesFunction", event)["processed"][0]["status"] == "accepted"
+    assert board.report("entries/june.csv")["stored"] == 30
+    assert len([r for r in table_items("ENTRY") if r["session_id"] == DUE]) == 30
