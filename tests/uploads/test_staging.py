@@ -285,3 +285,27 @@ def test_an_entries_file_that_fails_half_way_gets_a_failed_report_and_the_retry_
     assert stack.invoke("ImportEntriesFunction", event)["processed"][0]["status"] == "accepted"
     assert board.report("entries/june.csv")["stored"] == 30
     assert len([r for r in table_items("ENTRY") if r["session_id"] == DUE]) == 30
+
+
+def test_leftovers_of_a_version_never_published_are_deleted_when_the_key_is_uploaded_again(
+    board: Board, readers: Readers, faults: Faults, table_items: Any
+) -> None:
+    first = board.put(KEY, results_file(ids()))
+    faults.fail("UpdateItem", {2}, "InternalServerError")  # every row staged, the publishing write fails
+    with pytest.raises(Exception, match="InternalServerError"):
+        board.stack.invoke("PublishResultsFunction", first)
+    faults.clear()
+    assert len(table_items("RESULT#")) == ROWS  # staged leftovers, invisible
+    (staged,) = table_items("PUBLICATION")
+    assert (staged["status"], staged["gsi1pk"]) == ("staged", "STAGED_FILES")
+
+    # The board uploads the corrected file under the same key (a new object version).
+    assert board.results(KEY, results_file(ids(), bump=3))[0]["processed"][0]["status"] == "accepted"
+    release_due(board.stack)
+    assert readers.overall_seen() == expected(bump=3)
+    assert len(table_items("RESULT#")) == ROWS  # only the published version's rows are left
+    files = {r["pk"]: r for r in table_items("PUBLICATION")}
+    assert files[staged["pk"]]["status"] == "discarded" and "gsi1pk" not in files[staged["pk"]]
+    # Lambda's late retry of the first version changes nothing: it is not the key's content now.
+    assert board.stack.invoke("PublishResultsFunction", first)["processed"][0]["status"] == "skipped"
+    assert readers.overall_seen() == expected(bump=3)

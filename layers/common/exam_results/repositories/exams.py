@@ -210,6 +210,31 @@ class ExamRepository:
 
     # -- bulk writes --
 
+    def delete_items(self, keys: Iterable[tuple[str, str]], max_backoff: float = 5.0) -> int:
+        """BatchWriteItem deletes of (pk, sk), 25 per call, unprocessed ones retried. Returns the calls."""
+        calls = 0
+        batch: list[tuple[str, str]] = []
+
+        def flush(items: list[tuple[str, str]]) -> None:
+            nonlocal calls
+            request = {self.table: [{"DeleteRequest": {"Key": dynamo.item({"pk": pk, "sk": sk})}} for pk, sk in items]}
+            attempt = 0
+            while request:
+                calls += 1
+                request = dynamo.ddb().batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+                if request:
+                    attempt += 1
+                    time.sleep(min(max_backoff, 0.05 * 2**attempt) * random.random())  # noqa: S311
+
+        for key in dict.fromkeys(keys):
+            batch.append(key)
+            if len(batch) == 25:
+                flush(batch)
+                batch = []
+        if batch:
+            flush(batch)
+        return calls
+
     def write_items(self, records: Iterable[dict[str, Any]], max_backoff: float = 5.0) -> int:
         """BatchWriteItem, 25 per call, unprocessed items retried with jittered back-off.
 

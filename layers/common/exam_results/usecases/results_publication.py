@@ -32,8 +32,10 @@ from exam_results.csvfiles import (
 )
 from exam_results.models import ExamSession, Result
 from exam_results.observability import count, logger
+from exam_results.repositories.candidates import candidate_pk
+from exam_results.repositories.exams import result_sk
 from exam_results.repositories.queue import NotifyQueue
-from exam_results.repositories.uploads import BATCH_GET_KEYS, S3Object, UploadsRepository
+from exam_results.repositories.uploads import BATCH_GET_KEYS, ObjectGone, S3Object, UploadsRepository
 from exam_results.result_rows import ParsedResult, ResultsFileChecker, validate_result_row
 from exam_results.usecases.uploads import (
     FAILED_MESSAGE,
@@ -452,6 +454,8 @@ class _ResultsPublication:
         now = datetime.now(UTC)
         staged_at, status = self.uploads.stage(self.file_id, self.obj, now)
         self.version = f"{staged_at}#{self.file_id}"
+        if status not in ("staged", "published"):  # discarded: a newer upload of the key replaced it
+            raise FileChanged(self.source_key)
         if status != "published":
             for chunk in chunks(self._parsed_rows(lines), WRITE_CHUNK_ROWS):
                 self._write(chunk)
@@ -467,7 +471,39 @@ class _ResultsPublication:
         self._notify_released()
         if self.late:
             count("LateResultsQueued", self.late)
+        self._discard_leftovers()
         return Report.accepted(self.source_key, self.rows, self.stored)
+
+    def _discard_leftovers(self) -> None:
+        """Delete the staged rows of earlier object versions of this key that were never
+        published (their retries spent, the file uploaded or re-run again): each is first marked
+        ``discarding`` (never publishable after that), its rows found by reading that version's
+        file, deleted, and the file marked ``discarded``. Only versions that are not the key's
+        current one: a newer upload being staged right now is left alone. A failure here leaves
+        the file ``discarding`` and the retry finishes it."""
+        for record in self.uploads.staged_files(self.source_key):
+            file_id = str(record["pk"]).removeprefix("PUBLICATION#")
+            old = S3Object(
+                str(record["source_bucket"]), self.source_key, str(record["version_id"]) or None, str(record["etag"])
+            )
+            if file_id == self.file_id or self.uploads.is_current(old):
+                continue
+            if not self.uploads.discard(file_id, done=False):
+                continue  # published meanwhile: it is someone's visible result
+            version = f"{record['staged_at']}#{file_id}"
+            try:
+                rows = read_rows(iter_text_lines(self.uploads.stream(old)), RESULT_COLUMNS)
+                deleted = self.deps.exams.delete_items(
+                    (candidate_pk(row["id_number"].upper()), result_sk(row["session_id"], version))
+                    for _, row in rows
+                    if not isinstance(row, ReportError)
+                )
+            except ObjectGone:  # that version's object expired: its rows stay, invisible
+                logger.warning("staged file gone before its rows were discarded", extra={"file_id": file_id})
+                deleted = 0
+            self.uploads.discard(file_id, done=True)
+            logger.info("staged leftovers discarded", extra={"file_id": file_id, "write_calls": deleted})
+            count("StagedFilesDiscarded")
 
     def failure_report(self, code: str) -> Report:
         """The report when this attempt fails for a reason not the file's (then re-raised)."""
