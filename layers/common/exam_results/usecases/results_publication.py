@@ -1,5 +1,6 @@
-"""Results publication (SPEC §5): a results file from ``results/`` validated, then stored all or
-nothing, and the candidates of a released session queued for their email.
+"""Results publication (SPEC §5): a results file from ``results/`` validated, then staged and
+published in one write (all or nothing, faults included: docs/files.md "Staging and
+publication"), and the candidates of a released session queued for their email.
 
 The plumbing both kinds of file share (the two passes, the report, the processed-file marker)
 is ``exam_results.usecases.uploads``; this module is what only the PublishResults function

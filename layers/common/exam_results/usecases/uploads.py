@@ -17,9 +17,10 @@ Then the report goes to ``reports/<key>.json`` and a processed-file marker is wr
 that is no longer the key's current version, changes nothing.
 
 A file that is bad is never an exception: it is a rejected report. Exceptions are for failures
-that are not the file's fault (throttling, a session released mid-import, ...): the function
-fails and Lambda retries the event; nothing half-done is lost because every write is a put of
-the same values and the marker comes last.
+that are not the file's fault (throttling, a session released mid-import, ...): a ``failed``
+report is written (the job's own ``failure_report`` when it has one: a results file is staged, so
+it can say nothing was published), then the function fails and Lambda retries the event; nothing
+half-done is lost because every write is a put of the same values and the marker comes last.
 """
 
 from __future__ import annotations
