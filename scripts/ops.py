@@ -51,17 +51,20 @@ def candidate_report(names: Names, id_number: str, now: datetime | None = None) 
     os.environ.setdefault("AUTH_TABLE", names.auth_table)
     from exam_results.credentials import normalise_id
     from exam_results.repositories.auth import AuthRepository
-    from exam_results.repositories.exams import ExamRepository
+    from exam_results.repositories.exams import ExamRepository, file_of, result_files, visible_result
 
     now = now or datetime.now(UTC)
     id_number = normalise_id(id_number)
     exams = ExamRepository(names.data_table)
-    records = {r["sk"]: r for r in exams.candidate_records(id_number)}
+    everything = exams.candidate_records(id_number)
+    records = {r["sk"]: r for r in everything}
     lines = [f"ID Number {id_number}"]
     entry = records.get("ENTRY")
     if entry is None:
         return [*lines, "no entry: the centre's entries file has not been loaded for this ID (check reports/entries/)"]
-    session = exams.get_session(entry["session_id"])
+    versions = [r for r in everything if str(r["sk"]).startswith("RESULT#") and r["session_id"] == entry["session_id"]]
+    sessions, published = exams.sessions_and_files([entry["session_id"]], result_files(versions))
+    session = sessions.get(entry["session_id"])
     lines.append(f"entry: session {entry['session_id']}, centre {entry['centre_number']} {entry['centre_name']}")
     if session is None:
         lines.append("session: missing (load the entries file again)")
@@ -70,8 +73,11 @@ def candidate_report(names: Names, id_number: str, now: datetime | None = None) 
             f"session: {session.status}, results available by {session.results_available_by.isoformat()}"
             + (f", released at {session.released_at.isoformat()}" if session.released_at else "")
         )
-    result = records.get(f"RESULT#{entry['session_id']}")
-    lines.append("result: " + ("present" if result else "none uploaded (check reports/results/)"))
+    result = visible_result(versions, published)
+    staged = sum(1 for r in versions if r.get("version") and file_of(str(r["version"])) not in published)
+    lines.append("result: " + ("present" if result else "none published (check reports/results/)"))
+    if staged:
+        lines.append(f"staged, not published: {staged} version(s) of results files that failed (see their reports)")
     account = records.get("ACCOUNT")
     if account is None:
         lines.append("account: not registered")

@@ -48,7 +48,8 @@ def test_registration_login_results_and_verification_make_the_designed_calls(api
 
     r, ops = measured(lambda: api.call("GET", "/me/results", token=session))
     assert r.status == 200
-    # session token, account, the account's entries (one query), their sessions and results (one batch).
+    # session token, account, the account's entries and results (one query), their sessions and
+    # the results files' publication items (one batch: staging costs no call, issue 18).
     assert ops == {"dynamodb:GetItem": 2, "dynamodb:Query": 1, "dynamodb:BatchGetItem": 1}
     results_ops = ops
 
@@ -64,9 +65,18 @@ def test_registration_login_results_and_verification_make_the_designed_calls(api
     verification = {"id_number": c.id_number, "secret_number": c.secret_number}
     r, ops = measured(lambda: api.call("POST", "/verifications", verification))
     assert r.status == 200
-    assert ops == {**PEPPER, "dynamodb:UpdateItem": 2, "dynamodb:GetItem": 2, "dynamodb:BatchGetItem": 1}
+    # reserve and give back a secret attempt, the entry, the versions of its result (one query:
+    # results are staged, issue 18), the session with the results files' publication (one batch).
+    # Four reads as before staging: the query replaced the GetItem of the result.
+    assert ops == {
+        **PEPPER,
+        "dynamodb:UpdateItem": 2,
+        "dynamodb:GetItem": 1,
+        "dynamodb:Query": 1,
+        "dynamodb:BatchGetItem": 1,
+    }
     r, ops = measured(lambda: api.call("POST", "/verifications", verification))  # warm container
-    assert ops == {"dynamodb:UpdateItem": 2, "dynamodb:GetItem": 2, "dynamodb:BatchGetItem": 1}
+    assert ops == {"dynamodb:UpdateItem": 2, "dynamodb:GetItem": 1, "dynamodb:Query": 1, "dynamodb:BatchGetItem": 1}
 
 
 def test_refusals_are_cheap(api, released):
@@ -106,3 +116,53 @@ def test_reset_and_resend_requests_only_queue_and_the_worker_sends(api, register
             "dynamodb:PutItem": 2,
             "ses:SendEmail": 1,
         }
+
+
+def test_staged_results_cost_readers_no_extra_call(api, stack, registered):  # type: ignore[no-untyped-def]
+    """Results published through files (staged versions, a correction, a file that failed before
+    publishing) are read with exactly the calls of a result stored directly (issue 18)."""
+    from datetime import date
+
+    import pytest
+
+    from exam_results.models import ExamSession
+    from exam_results.wiring import deps
+    from tests.security.conftest import AVAILABLE, SESSION
+    from tests.uploads.conftest import RESULT_HEADER, Board, Faults
+
+    d = deps()
+    session = ExamSession(
+        session_id=SESSION,
+        exam_code="C1A",
+        exam_date=date(2026, 6, 20),
+        format="PB",
+        results_available_by=AVAILABLE,
+        status="released",
+        released_at=AVAILABLE,
+    )
+    d.exams.write_items([d.exams.session_item(session)])
+    c, token = registered(session_id=SESSION)
+    board = Board(stack)
+    row = f"{SESSION},{c.id_number},189,C,C1,190,185,176,201,193"
+    corrected = f"{SESSION},{c.id_number},190,C,C1,190,185,176,201,198"
+    board.results("results/first.csv", f"{RESULT_HEADER}\n{row}\n")
+    board.results("results/correction.csv", f"{RESULT_HEADER}\n{corrected}\n")
+    faults = Faults()
+    faults.fail("UpdateItem", {2})  # a third file is staged, never published
+    with pytest.raises(Exception, match="ProvisionedThroughput"):
+        board.results("results/failed.csv", f"{RESULT_HEADER}\n{row}\n")
+    faults.close()
+
+    r, ops = measured(lambda: api.call("GET", "/me/results", token=token))
+    assert r.json()["results"][0]["statement"]["overall_score"] == 190  # the published correction
+    assert ops == {"dynamodb:GetItem": 2, "dynamodb:Query": 1, "dynamodb:BatchGetItem": 1}
+    verification = {"id_number": c.id_number, "secret_number": c.secret_number}
+    r, ops = measured(lambda: api.call("POST", "/verifications", verification))
+    assert r.json()["overall_score"] == 190
+    assert ops == {
+        **PEPPER,
+        "dynamodb:UpdateItem": 2,
+        "dynamodb:GetItem": 1,
+        "dynamodb:Query": 1,
+        "dynamodb:BatchGetItem": 1,
+    }

@@ -191,3 +191,56 @@ def seed_entries(rows: Iterable[tuple[str, str]], secret_hash: str = "0" * 64) -
             )
 
     return d.exams.write_items(items())
+
+
+class Faults:
+    """The one place faults are injected (issue 18): a botocore ``before-call`` hook on the layer's
+    DynamoDB client raises the error AWS returns once the SDK's own retries are spent (a sustained
+    throttle, an outage) for chosen calls of one operation, counted from 1.
+
+    ``fail(op, calls, code)`` fails those calls of ``op`` (``"every"``: every call from then on;
+    ``"even"``: every other call, the 2nd, 4th, ...; or a set of call numbers). ``clear()`` ends all faults (the next
+    delivery succeeds). The code under test is not patched: it sees exactly what boto3 raises.
+    """
+
+    def __init__(self) -> None:
+        from exam_results.repositories.aws import client
+
+        self.counts: dict[str, int] = {}
+        self.rules: dict[str, tuple[Any, str]] = {}
+        self.raised: list[tuple[str, int]] = []
+        self._events = client("dynamodb").meta.events
+        self._events.register("before-call.dynamodb", self._hook)
+
+    def fail(self, operation: str, calls: Any, code: str = "ProvisionedThroughputExceededException") -> None:
+        """Fail these calls of ``operation``, counted from the next one (``raised`` starts anew)."""
+        self.raised = []
+        self.counts[operation] = 0
+        self.rules[operation] = (calls, code)
+
+    def clear(self) -> None:
+        self.rules.clear()
+
+    def _hook(self, model: Any, **_: Any) -> None:
+        from botocore.exceptions import ClientError
+
+        name = model.name
+        n = self.counts[name] = self.counts.get(name, 0) + 1
+        rule = self.rules.get(name)
+        if rule is None:
+            return
+        calls, code = rule
+        hit = calls == "every" or (calls == "even" and n % 2 == 0) or (isinstance(calls, set) and n in calls)
+        if hit:
+            self.raised.append((name, n))
+            raise ClientError({"Error": {"Code": code, "Message": f"injected {code}"}}, name)
+
+    def close(self) -> None:
+        self._events.unregister("before-call.dynamodb", self._hook)
+
+
+@pytest.fixture
+def faults(stack: Stack) -> Iterator[Faults]:
+    injected = Faults()
+    yield injected
+    injected.close()

@@ -71,9 +71,18 @@ def test_a_valid_file_of_three_exams_is_stored(board: Board, sessions: None, tab
     assert board.report(KEY) == {"source_key": KEY, "status": "accepted", "rows": 7, "stored": 7, "errors": []}
     stored = results(table_items)
     assert set(stored) == {"C1A000001", "C1A000002", "C1A000003", "A2K000001", "A2K000002", "B2F000001", "B2F000002"}
+    # Staged as versions of this file (docs/files.md), visible since its one publication item
+    # says published.
+    version = stored["C1A000003"]["version"]
+    (publication,) = table_items("PUBLICATION")
+    assert publication["pk"] == "PUBLICATION#" + version.rsplit("#", 1)[1]
+    assert (publication["status"], publication["stored"], publication["source_key"]) == ("published", 7, KEY)
+    assert version.startswith(publication["staged_at"] + "#")
+    assert {r["version"] for r in stored.values()} == {version}
     assert stored["C1A000003"] | {} == {
         "pk": "CANDIDATE#C1A000003",
-        "sk": f"RESULT#{C1A}",
+        "sk": f"RESULT#{C1A}#{version}",
+        "version": version,
         "gsi1pk": f"RESULTS#{C1A}",
         "gsi1sk": "C1A000003",
         "id_number": "C1A000003",
@@ -310,7 +319,10 @@ def test_results_for_a_released_session_are_queued_for_notification(board: Board
     )
 
     assert board.report(KEY)["stored"] == 3
-    assert queued(board) == [{"session_id": released, "id_numbers": ["LATE00001", "LATE00002"]}]
+    version = results(table_items)["LATE00001"]["version"]  # the sender reads that item
+    assert queued(board) == [
+        {"session_id": released, "id_numbers": ["LATE00001", "LATE00002"], "versions": [version, version]}
+    ]
     assert {"LATE00001", "LATE00002", "C1A000001"} <= set(results(table_items))
 
 

@@ -151,7 +151,7 @@ class Report(BaseModel):
     model_config = ConfigDict(defer_build=True)
 
     source_key: str
-    status: Literal["accepted", "rejected"]
+    status: Literal["accepted", "rejected", "failed"]
     rows: int
     stored: int
     errors: list[ReportError] = []
@@ -176,6 +176,18 @@ class Report(BaseModel):
             rows=rows,
             stored=0,
             errors=list(errors),
+        )
+
+    @classmethod
+    def failed(cls, source_key: str, rows: int, message: str) -> Report:
+        """The import failed for a reason that is not the file's (throttling, a service error):
+        nothing stored or published; the message says it is retried (issue 18)."""
+        return cls(
+            source_key=source_key,
+            status="failed",
+            rows=rows,
+            stored=0,
+            errors=[ReportError(line=None, field=None, message=message)],
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -3,9 +3,16 @@
   session  pk=SESSION#<session_id>   sk=SESSION
            while open: gsi1pk=OPEN_SESSIONS  gsi1sk=<release time, ISO UTC: release_at if the
            exam board set an earlier one with a releases/ file, else results_available_by>
-  result   pk=CANDIDATE#<ID>         sk=RESULT#<session_id>
+  result   pk=CANDIDATE#<ID>         sk=RESULT#<session_id>#<version>   version=<version>
            gsi1pk=RESULTS#<session_id>  gsi1sk=<ID>
+           (sk=RESULT#<session_id>, no version: stored before files were staged; counts as published)
+  file     pk=PUBLICATION#<file id>  sk=PUBLICATION   status=staged|published  staged_at  published_at
   notified pk=CANDIDATE#<ID>         sk=NOTIFIED#<session_id>
+
+A results file's rows are written as versions (``<staged_at>#<file id>``, see
+``exam_results.usecases.results_publication``) and become visible together when its file item
+turns ``published``. Readers see, per candidate and session, the latest version (by sort key,
+i.e. by the instant its file was first staged) whose file is published: ``visible_result``.
 
 Queries, never scans: due sessions come from GSI1 (``OPEN_SESSIONS`` up to now; the partition
 holds only open sessions, a few hundred at most), a session's results from GSI1 too.
@@ -40,8 +47,39 @@ def session_pk(session_id: str) -> str:
     return f"SESSION#{session_id}"
 
 
-def result_sk(session_id: str) -> str:
-    return f"RESULT#{session_id}"
+def result_sk(session_id: str, version: str | None = None) -> str:
+    return f"RESULT#{session_id}#{version}" if version else f"RESULT#{session_id}"
+
+
+PUBLICATION_SK = "PUBLICATION"
+
+
+def publication_pk(file_id: str) -> str:
+    return f"PUBLICATION#{file_id}"
+
+
+def file_of(version: str) -> str:
+    """The file id of a result version (``<staged_at>#<file id>``)."""
+    return version.rsplit("#", 1)[-1]
+
+
+def visible_result(records: Iterable[dict[str, Any]], published: set[str]) -> dict[str, Any] | None:
+    """Of one candidate's result items for one session, the one every reader shows: the latest
+    version whose file is published (an item without a version predates staging: published).
+    Readers get ``published`` in a call they make anyway (``sessions_and_files``)."""
+    best: dict[str, Any] | None = None
+    for record in records:
+        version = record.get("version")
+        if version is not None and file_of(str(version)) not in published:
+            continue
+        if best is None or str(record["sk"]) > str(best["sk"]):
+            best = record
+    return best
+
+
+def result_files(records: Iterable[dict[str, Any]]) -> set[str]:
+    """The file ids of these result items (what ``sessions_and_files`` is asked about)."""
+    return {file_of(str(r["version"])) for r in records if r.get("version")}
 
 
 def instant(value: datetime) -> str:
@@ -133,6 +171,33 @@ class ExamRepository:
     def get_session(self, session_id: str) -> ExamSession | None:
         return self.get_sessions([session_id]).get(session_id)
 
+    def sessions_and_files(
+        self, session_ids: Iterable[str], file_ids: Iterable[str]
+    ) -> tuple[dict[str, ExamSession], set[str]]:
+        """Sessions by id and which of these results files are published, read together in one
+        strongly consistent BatchGetItem per 100 keys (a reader pays no extra call for staging)."""
+        keys = [(session_pk(s), SESSION_SK) for s in sorted(set(session_ids))]
+        keys += [(publication_pk(f), PUBLICATION_SK) for f in sorted(set(file_ids))]
+        sessions: dict[str, ExamSession] = {}
+        published: set[str] = set()
+        for start in range(0, len(keys), 100):
+            request: dict[str, Any] = {
+                self.table: {
+                    "Keys": [dynamo.item({"pk": pk, "sk": sk}) for pk, sk in keys[start : start + 100]],
+                    "ConsistentRead": True,
+                }
+            }
+            while request:
+                page = dynamo.ddb().batch_get_item(RequestItems=request)
+                for raw in page.get("Responses", {}).get(self.table, []):
+                    record = dynamo.plain(raw) or {}
+                    if record["sk"] == SESSION_SK:
+                        sessions[record["session_id"]] = ExamSession.model_validate(record)
+                    elif record.get("status") == "published":
+                        published.add(str(record["pk"]).removeprefix("PUBLICATION#"))
+                request = page.get("UnprocessedKeys") or {}
+        return sessions, published
+
     def due_sessions(self, now: datetime, limit: int = 100) -> list[ExamSession]:
         """Open sessions whose release time has passed (GSI1 query; eventually consistent)."""
         page = dynamo.ddb().query(
@@ -159,14 +224,19 @@ class ExamRepository:
 
     # -- results --
 
-    def result_item(self, result: Result) -> dict[str, Any]:
-        return {
+    def result_item(self, result: Result, version: str | None = None) -> dict[str, Any]:
+        """A result item; with ``version`` (a results file's) it is staged: invisible until that
+        file is published."""
+        record = {
             "pk": candidate_pk(result.id_number),
-            "sk": result_sk(result.session_id),
+            "sk": result_sk(result.session_id, version),
             "gsi1pk": f"RESULTS#{result.session_id}",
             "gsi1sk": result.id_number,
             **result.model_dump(mode="json"),
         }
+        if version:
+            record["version"] = version
+        return record
 
     def candidate_records(self, id_number: str) -> list[dict[str, Any]]:
         """Everything in a candidate's partition (entry, account, results, markers): one query."""
@@ -179,20 +249,46 @@ class ExamRepository:
             )
         )
 
-    def get_result(self, id_number: str, session_id: str) -> Result | None:
-        raw = (
-            dynamo.ddb()
-            .get_item(
+    def result_versions(self, id_number: str, session_id: str) -> list[dict[str, Any]]:
+        """Every version of a candidate's result for one session, published or not (one query;
+        ``visible_result`` picks the one to show)."""
+        return [
+            r
+            for r in dynamo.query_all(
                 TableName=self.table,
-                Key=dynamo.item({"pk": candidate_pk(id_number), "sk": result_sk(session_id)}),
+                KeyConditionExpression="pk = :pk AND begins_with(sk, :sk)",
+                ExpressionAttributeValues=dynamo.values({":pk": candidate_pk(id_number), ":sk": result_sk(session_id)}),
                 ConsistentRead=True,
             )
-            .get("Item")
-        )
-        record = dynamo.plain(raw)
-        return Result.model_validate(record) if record else None
+            if r.get("session_id") == session_id  # RESULT#S1 is also a prefix of RESULT#S10
+        ]
 
     # -- bulk writes --
+
+    def delete_items(self, keys: Iterable[tuple[str, str]], max_backoff: float = 5.0) -> int:
+        """BatchWriteItem deletes of (pk, sk), 25 per call, unprocessed ones retried. Returns the calls."""
+        calls = 0
+        batch: list[tuple[str, str]] = []
+
+        def flush(items: list[tuple[str, str]]) -> None:
+            nonlocal calls
+            request = {self.table: [{"DeleteRequest": {"Key": dynamo.item({"pk": pk, "sk": sk})}} for pk, sk in items]}
+            attempt = 0
+            while request:
+                calls += 1
+                request = dynamo.ddb().batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+                if request:
+                    attempt += 1
+                    time.sleep(min(max_backoff, 0.05 * 2**attempt) * random.random())  # noqa: S311
+
+        for key in dict.fromkeys(keys):
+            batch.append(key)
+            if len(batch) == 25:
+                flush(batch)
+                batch = []
+        if batch:
+            flush(batch)
+        return calls
 
     def write_items(self, records: Iterable[dict[str, Any]], max_backoff: float = 5.0) -> int:
         """BatchWriteItem, 25 per call, unprocessed items retried with jittered back-off.

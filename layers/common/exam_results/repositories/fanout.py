@@ -19,7 +19,7 @@ notifies. Both partitions hold only a few sessions at a time: queries, never sca
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +27,7 @@ from botocore.exceptions import ClientError
 
 from exam_results.models import ExamSession
 from exam_results.repositories import dynamo
-from exam_results.repositories.exams import GSI1, SESSION_SK, instant, session_pk
+from exam_results.repositories.exams import GSI1, PUBLICATION_SK, SESSION_SK, instant, publication_pk, session_pk
 
 FANOUT_PENDING = "FANOUT_PENDING"
 
@@ -82,28 +82,63 @@ class FanoutRepository:
             raise
         return ExamSession.model_validate(dynamo.plain(attrs))
 
-    def result_ids(
+    def result_versions(
         self, session_id: str, start_after: str | None = None, page_size: int | None = None
-    ) -> Iterator[str]:
-        """The ID Numbers of a session's results in ID order, after ``start_after`` (GSI1 query).
+    ) -> Iterator[tuple[str, list[str | None]]]:
+        """The ID Numbers of a session's results in ID order, after ``start_after`` (GSI1 query),
+        each with the versions of its result items (None: stored before staging). Published or
+        not: the caller keeps the versions of published files (``published``).
 
-        Only the index's sort key is projected: the fan-out needs nothing else. Pages are as large
-        as DynamoDB returns (1 MB of index items read: ≈ 2,500 results) unless ``page_size`` says
-        otherwise; the caller stops between pages or inside one just the same.
+        Only the index's sort key and the version are projected. Pages are as large as DynamoDB
+        returns (1 MB of index items read: ≈ 2,500 results) unless ``page_size`` says otherwise;
+        the caller stops between pages or inside one just the same.
         """
         condition = "gsi1pk = :p" + (" AND gsi1sk > :after" if start_after else "")
         values: dict[str, Any] = {":p": results_partition(session_id)}
         if start_after:
             values[":after"] = start_after
+        current: str | None = None
+        versions: list[str | None] = []
         for record in dynamo.query_all(
             TableName=self.table,
             IndexName=GSI1,
             KeyConditionExpression=condition,
             ExpressionAttributeValues=dynamo.values(values),
-            ProjectionExpression="gsi1sk",
+            ProjectionExpression="gsi1sk, version",
             **({"Limit": page_size} if page_size else {}),
         ):
-            yield str(record["gsi1sk"])
+            id_number = str(record["gsi1sk"])
+            if id_number != current:  # a candidate's versions share its index key: they come together
+                if current is not None:
+                    yield current, versions
+                current, versions = id_number, []
+            versions.append(record.get("version"))
+        if current is not None:
+            yield current, versions
+
+    def published(self, file_ids: Iterable[str]) -> set[str]:
+        """Which of these results files are published (BatchGetItem, 100 keys a call)."""
+        ids = sorted(set(file_ids))
+        found: set[str] = set()
+        for start in range(0, len(ids), 100):
+            request: dict[str, Any] = {
+                self.table: {
+                    "Keys": [
+                        dynamo.item({"pk": publication_pk(f), "sk": PUBLICATION_SK}) for f in ids[start : start + 100]
+                    ],
+                    "ConsistentRead": True,
+                    "ProjectionExpression": "pk, #s",
+                    "ExpressionAttributeNames": {"#s": "status"},
+                }
+            }
+            while request:
+                page = dynamo.ddb().batch_get_item(RequestItems=request)
+                for raw in page.get("Responses", {}).get(self.table, []):
+                    record = dynamo.plain(raw) or {}
+                    if record.get("status") == "published":
+                        found.add(str(record["pk"]).removeprefix("PUBLICATION#"))
+                request = page.get("UnprocessedKeys") or {}
+        return found
 
     def pending(self, limit: int = 25) -> list[dict[str, Any]]:
         """Released sessions whose fan-out is not finished, oldest release first (GSI1 query)."""

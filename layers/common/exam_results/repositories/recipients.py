@@ -16,7 +16,7 @@ expired). It holds the claim while it sends and turns it into
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from botocore.exceptions import ClientError
@@ -64,23 +64,34 @@ class RecipientRepository:
     def __init__(self, table: str) -> None:
         self.table = table
 
-    def load(self, session_id: str, id_numbers: Sequence[str]) -> tuple[dict[str, Recipient], int]:
+    def load(
+        self, session_id: str, id_numbers: Sequence[str], versions: Mapping[str, str | None] | None = None
+    ) -> tuple[dict[str, Recipient], int]:
         """Entry, account, result and marker of each ID (strongly consistent BatchGetItem).
 
         Two calls per 50 IDs: entry and account (name, address), then result and marker (only
-        their keys and the marker's state). Returns the recipients by ID and the calls made.
+        their keys and the marker's state). The result read is the version each ID was queued
+        with (``versions``; its file was published then, and publication is never undone), or the
+        plain key of a result stored before staging. Returns the recipients by ID and the calls made.
         """
         ids = list(dict.fromkeys(id_numbers))
-        result, marker = result_sk(session_id), marker_sk(session_id)
+        versions = versions or {}
+        marker = marker_sk(session_id)
         found: dict[tuple[str, str], dict[str, Any]] = {}
         calls = 0
         for start in range(0, len(ids), _IDS_PER_READ):
             chunk = [candidate_pk(i) for i in ids[start : start + _IDS_PER_READ]]
             calls += self._read([(pk, sk) for pk in chunk for sk in (ENTRY_SK, ACCOUNT_SK)], _PROFILE, found)
-            calls += self._read([(pk, sk) for pk in chunk for sk in (result, marker)], _STATE, found)
+            states = [
+                (candidate_pk(i), sk)
+                for i in ids[start : start + _IDS_PER_READ]
+                for sk in (result_sk(session_id, versions.get(i)), marker)
+            ]
+            calls += self._read(states, _STATE, found)
         out: dict[str, Recipient] = {}
         for i in ids:
             pk = candidate_pk(i)
+            result = result_sk(session_id, versions.get(i))
             entry = found.get((pk, ENTRY_SK)) or {}
             account = found.get((pk, ACCOUNT_SK)) or {}
             state = found.get((pk, marker)) or {}

@@ -25,7 +25,10 @@ from exam_results.models import Entry, ExamSession
 from exam_results.repositories import dynamo
 from exam_results.repositories.aws import client
 from exam_results.repositories.candidates import ENTRY_SK, candidate_pk
-from exam_results.repositories.exams import ExamRepository, instant
+from exam_results.repositories.exams import GSI1, PUBLICATION_SK, ExamRepository, instant, publication_pk
+
+STAGED_FILES = "STAGED_FILES"
+"""GSI1 partition of results files staged and never published (their leftovers to discard)."""
 
 BATCH_GET_KEYS = 100
 """BatchGetItem takes at most 100 keys a call."""
@@ -153,6 +156,101 @@ class UploadsRepository:
                 TableName=self.table,
                 Item=dynamo.item(item),
                 ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as exc:
+            if dynamo.is_condition_failure(exc):
+                return False
+            raise
+        return True
+
+    # -- staging and publication of a results file --
+
+    def stage(self, file_id: str, obj: S3Object, now: datetime) -> tuple[str, str]:
+        """Create the file's publication item (``staged``) or find it again: a retry of the same
+        object version gets the same ``staged_at``, hence the same result keys. Returns
+        (staged_at, status). While staged the item is in the GSI1 partition ``STAGED_FILES``
+        (where ``staged_files`` finds leftovers); publishing takes it out in the same write."""
+        key = dynamo.item({"pk": publication_pk(file_id), "sk": PUBLICATION_SK})
+        try:
+            attrs = dynamo.ddb().update_item(
+                TableName=self.table,
+                Key=key,
+                UpdateExpression=(
+                    "SET staged_at = if_not_exists(staged_at, :now), #s = :staged, gsi1pk = :staged_files, "
+                    "gsi1sk = if_not_exists(staged_at, :now), source_key = :key, source_bucket = :bucket, "
+                    "object_version = :version, version_id = :version_id, etag = :etag"
+                ),
+                ConditionExpression="attribute_not_exists(pk) OR #s = :staged",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues=dynamo.values(
+                    {
+                        ":now": now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                        ":staged": "staged",
+                        ":staged_files": STAGED_FILES,
+                        ":key": obj.key,
+                        ":bucket": obj.bucket,
+                        ":version": obj.version,
+                        ":version_id": obj.version_id or "",
+                        ":etag": obj.etag,
+                    }
+                ),
+                ReturnValues="ALL_NEW",
+            )["Attributes"]
+        except ClientError as exc:
+            if not dynamo.is_condition_failure(exc):
+                raise
+            # Published already (a retry after the publishing write) or discarded.
+            attrs = dynamo.ddb().get_item(TableName=self.table, Key=key, ConsistentRead=True)["Item"]
+        record = dynamo.plain(attrs) or {}
+        return str(record["staged_at"]), str(record["status"])
+
+    def publish(self, file_id: str, stored: int, now: datetime) -> None:
+        """The one write that makes every staged row of the file visible at once: conditional on
+        the file being staged (never a discarded one); publishing again (a retry) changes
+        nothing readers see."""
+        dynamo.ddb().update_item(
+            TableName=self.table,
+            Key=dynamo.item({"pk": publication_pk(file_id), "sk": PUBLICATION_SK}),
+            UpdateExpression=(
+                "SET #s = :published, published_at = if_not_exists(published_at, :now), #n = :n REMOVE gsi1pk, gsi1sk"
+            ),
+            ConditionExpression="#s IN (:staged, :published)",
+            ExpressionAttributeNames={"#s": "status", "#n": "stored"},
+            ExpressionAttributeValues=dynamo.values(
+                {":published": "published", ":staged": "staged", ":now": instant(now), ":n": stored}
+            ),
+        )
+
+    def staged_files(self, source_key: str) -> list[dict[str, Any]]:
+        """Publication items of this key's object versions staged but never published (or being
+        discarded): GSI1 partition ``STAGED_FILES``, which holds only failed files."""
+        return list(
+            dynamo.query_all(
+                TableName=self.table,
+                IndexName=GSI1,
+                KeyConditionExpression="gsi1pk = :p",
+                FilterExpression="source_key = :key",
+                ExpressionAttributeValues=dynamo.values({":p": STAGED_FILES, ":key": source_key}),
+            )
+        )
+
+    def discard(self, file_id: str, *, done: bool) -> bool:
+        """Mark a staged file ``discarding`` (it can never be published from then on), or, once
+        its rows are deleted (``done``), ``discarded`` and out of ``STAGED_FILES``. False if it
+        was published meanwhile (then it is not touched)."""
+        expression = "SET #s = :discarded REMOVE gsi1pk, gsi1sk" if done else "SET #s = :discarding"
+        try:
+            dynamo.ddb().update_item(
+                TableName=self.table,
+                Key=dynamo.item({"pk": publication_pk(file_id), "sk": PUBLICATION_SK}),
+                UpdateExpression=expression,
+                ConditionExpression="#s IN (:staged, :discarding)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues=dynamo.values(
+                    {":staged": "staged", ":discarding": "discarding", ":discarded": "discarded"}
+                    if done
+                    else {":staged": "staged", ":discarding": "discarding"}
+                ),
             )
         except ClientError as exc:
             if dynamo.is_condition_failure(exc):

@@ -198,7 +198,7 @@ def deliver(
         count("NotificationsForUnreleasedSession")
         return report
 
-    recipients, report.ddb_batch_calls = d.recipients.load(batch.session_id, batch.id_numbers)
+    recipients, report.ddb_batch_calls = d.recipients.load(batch.session_id, batch.id_numbers, batch.version_of())
     now = time.time()
     eligible = [r for r in recipients.values() if _classify(r, now, report)]
 

@@ -20,7 +20,7 @@ Enqueueing is at least once (a crash between a send and the cursor write repeats
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -28,7 +28,7 @@ from functools import lru_cache
 from exam_results import notifications
 from exam_results.config import Settings
 from exam_results.observability import count, logger
-from exam_results.repositories.exams import ExamRepository
+from exam_results.repositories.exams import ExamRepository, file_of
 from exam_results.repositories.fanout import FanoutRepository
 from exam_results.repositories.queue import NotifyQueue
 
@@ -153,16 +153,18 @@ def fan_out(
     cursor = record.get("notify_cursor")
     progress.cursor = str(cursor) if cursor else None
     chunk: list[str] = []
+    versions: list[str | None] = []
     unsaved = 0
     last_enqueued: str | None = progress.cursor
 
     def flush() -> None:
         nonlocal unsaved, last_enqueued
-        progress.sqs_calls += notifications.enqueue(d.queue, session_id, chunk)
+        progress.sqs_calls += notifications.enqueue(d.queue, session_id, chunk, versions)
         progress.enqueued += len(chunk)
         unsaved += len(chunk)
         last_enqueued = chunk[-1]
         chunk.clear()
+        versions.clear()
 
     def save() -> bool:
         nonlocal unsaved
@@ -176,8 +178,9 @@ def fan_out(
         return True
 
     try:
-        for id_number in d.fanout.result_ids(session_id, start_after=progress.cursor):
+        for id_number, shown in _published(d, d.fanout.result_versions(session_id, start_after=progress.cursor)):
             chunk.append(id_number)
+            versions.append(shown)
             if len(chunk) < CHUNK:
                 continue
             flush()
@@ -206,6 +209,24 @@ def fan_out(
     count("NotificationsEnqueued", progress.enqueued)
     logger.info("fan-out finished" if progress.done else "fan-out stopped", extra=_log(progress))
     return progress
+
+
+def _published(d: ReleaseDeps, candidates: Iterable[tuple[str, list[str | None]]]) -> Iterator[tuple[str, str | None]]:
+    """The candidates with a published result, each with the version readers see (the latest
+    of a published file, as ``visible_result``): staged rows of a file not yet published are
+    nobody's news. Files are looked up once per run; a file published after that look-up
+    notifies its released sessions itself (results publication reads them after publishing)."""
+    checked: set[str] = set()
+    published: set[str] = set()
+    for id_number, versions in candidates:
+        files = {file_of(v) for v in versions if v} - checked
+        if files:
+            published |= d.fanout.published(files)
+            checked |= files
+        visible = [v or "" for v in versions if v is None or file_of(v) in published]
+        if visible:
+            shown = max(visible)
+            yield id_number, shown or None
 
 
 def _log(progress: FanoutProgress) -> dict[str, object]:

@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from exam_results.catalogue import get_exam
 from exam_results.errors import NotFound
 from exam_results.models import Entry, ExamSession, Result
 from exam_results.observability import count
 from exam_results.repositories.candidates import ENTRY_SK
+from exam_results.repositories.exams import result_files, visible_result
 from exam_results.result_models import (
     Centre,
     Certificate,
@@ -71,9 +72,30 @@ def result_item(entry: Entry, session: ExamSession, result: Result | None) -> Re
     )
 
 
+def published_results(deps: Deps, records: list[dict[str, Any]]) -> tuple[dict[str, ExamSession], dict[str, Result]]:
+    """A candidate's sessions (those of its entries) and, per session, the result readers see:
+    only versions of published files (staging, docs/files.md). One BatchGetItem reads the
+    sessions and the files' publication items together. Shared by every reader of a
+    candidate's partition (results page, Statement of Results)."""
+    versions: dict[str, list[dict[str, Any]]] = {}
+    for r in records:
+        if str(r["sk"]).startswith("RESULT#"):
+            versions.setdefault(str(r["session_id"]), []).append(r)
+    session_ids = [str(r["session_id"]) for r in records if r["sk"] == ENTRY_SK]
+    sessions, published = deps.exams.sessions_and_files(
+        session_ids, result_files(r for rs in versions.values() for r in rs)
+    )
+    results: dict[str, Result] = {}
+    for session_id, candidates in versions.items():
+        shown = visible_result(candidates, published)
+        if shown is not None:
+            results[session_id] = Result.model_validate(shown)
+    return sessions, results
+
+
 def _entries_and_items(deps: Deps, id_number: str, session_id: str | None = None) -> list[tuple[Entry, ResultItem]]:
     """The candidate's entries with their result items (only ``session_id``'s when given): one
-    query for the partition, one batch read for the sessions."""
+    query for the partition, one batch read for the sessions and the files' publication items."""
     records = deps.exams.candidate_records(id_number)
     entries = [
         e
@@ -82,8 +104,7 @@ def _entries_and_items(deps: Deps, id_number: str, session_id: str | None = None
     ]
     if not entries:
         return []
-    results = {r["session_id"]: Result.model_validate(r) for r in records if str(r["sk"]).startswith("RESULT#")}
-    sessions = deps.exams.get_sessions(e.session_id for e in entries)
+    sessions, results = published_results(deps, records)
     return [
         (entry, result_item(entry, sessions[entry.session_id], results.get(entry.session_id)))
         for entry in entries
@@ -137,16 +158,19 @@ def my_statement(deps: Deps, principal: Principal, session_id: str) -> Statement
 def verify(deps: Deps, request: VerificationRequest) -> VerificationResponse:
     """A released result for an ID and Secret Number; every other case is the same NotFound."""
     entry = verify_secret_number(deps, request.id_number, request.secret_number)
-    # A refusal reads a session and a result too (of a session that does not exist): a right
-    # secret with nothing released must not take longer than a wrong one (SPEC §4).
+    # A refusal reads a session and result versions too (of a session that does not exist): a
+    # right secret with nothing released must not take longer than a wrong one (SPEC §4).
     session_id = entry.session_id if entry else NO_SESSION
-    session = deps.exams.get_session(session_id)
-    result = deps.exams.get_result(request.id_number, session_id)
+    versions = deps.exams.result_versions(request.id_number, session_id)
+    sessions, published = deps.exams.sessions_and_files([session_id], result_files(versions))
     if entry is None:
         count("VerificationsRefused")
         raise NotFound()
-    if session is None or session.status != "released" or result is None:
+    session = sessions.get(session_id)
+    shown = visible_result(versions, published)
+    if session is None or session.status != "released" or shown is None:
         raise NotFound()
+    result = Result.model_validate(shown)
     count("Verifications")
     return VerificationResponse(
         candidate_name=entry.candidate_name,

@@ -1,5 +1,6 @@
-"""Results publication (SPEC §5): a results file from ``results/`` validated, then stored all or
-nothing, and the candidates of a released session queued for their email.
+"""Results publication (SPEC §5): a results file from ``results/`` validated, then staged and
+published in one write (all or nothing, faults included: docs/files.md "Staging and
+publication"), and the candidates of a released session queued for their email.
 
 The plumbing both kinds of file share (the two passes, the report, the processed-file marker)
 is ``exam_results.usecases.uploads``; this module is what only the PublishResults function
@@ -8,10 +9,11 @@ imports.
 
 from __future__ import annotations
 
+import hashlib
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import repeat
 from operator import itemgetter
 from typing import Any
@@ -26,14 +28,18 @@ from exam_results.csvfiles import (
     Report,
     ReportError,
     RowReader,
+    iter_text_lines,
     read_rows,
 )
 from exam_results.models import ExamSession, Result
 from exam_results.observability import count, logger
+from exam_results.repositories.candidates import candidate_pk
+from exam_results.repositories.exams import result_sk
 from exam_results.repositories.queue import NotifyQueue
-from exam_results.repositories.uploads import BATCH_GET_KEYS, S3Object, UploadsRepository
+from exam_results.repositories.uploads import BATCH_GET_KEYS, ObjectGone, S3Object, UploadsRepository
 from exam_results.result_rows import ParsedResult, ResultsFileChecker, validate_result_row
 from exam_results.usecases.uploads import (
+    FAILED_MESSAGE,
     FileChanged,
     ReportErrors,
     chunks,
@@ -49,8 +55,13 @@ CHECK_ROWS = 10 * BATCH_GET_KEYS
 _IN_ORDER = tuple(range(len(RESULT_COLUMNS)))  # positions of RESULT_COLUMNS in rows that hold just them
 
 WRITE_CHUNK_ROWS = 1000
-"""Results written between two looks at their sessions' status (a multiple of 25 and of 50, so
-chunking adds no BatchWriteItem call and no partial notification batch)."""
+"""Results parsed, written or queued together (a multiple of 25 and of 50, so chunking adds no
+BatchWriteItem call and no partial notification batch)."""
+
+
+def file_id(obj: S3Object) -> str:
+    """A short id of one object version (its results' versions and publication item name it)."""
+    return hashlib.sha256(f"{obj.bucket}/{obj.key}\n{obj.version}".encode()).hexdigest()[:20]
 
 
 class NotifyQueueMissing(Exception):
@@ -228,9 +239,13 @@ _ANY_EXAM = EXAMS["C2P"]  # rows of an unknown session: only their ID and sessio
 class _ResultsPublication:
     kind = "results"
 
-    def __init__(self, deps: Deps, source_key: str) -> None:
+    def __init__(self, deps: Deps, obj: S3Object) -> None:
         self.deps = deps
-        self.source_key = source_key
+        self.obj = obj
+        self.source_key = obj.key
+        self.file_id = file_id(obj)
+        self.version = ""  # the rows' version, ``<staged_at>#<file id>``, once staged
+        self.published = False
         self.uploads = UploadsRepository(deps.settings.data_table)
         self.checker = ResultsFileChecker()
         self.fast = FastResultCheck()
@@ -426,32 +441,90 @@ class _ResultsPublication:
             )
         return errors
 
-    # -- pass 2 --
+    # -- pass 2: stage, then publish --
 
     def store(self, lines: Iterator[str]) -> Report:
-        def parsed_rows() -> Iterator[ParsedResult]:
-            for _, row in read_rows(lines, RESULT_COLUMNS):
-                if isinstance(row, ReportError):
-                    raise FileChanged(self.source_key)
-                session = self.sessions.get(row["session_id"])
-                if session is None:
-                    raise FileChanged(self.source_key)
-                exam = EXAMS[session.exam_code]
-                parsed = self.fast.parse(row, exam) or validate_result_row(row, exam)[0]
-                if parsed is None:
-                    raise FileChanged(self.source_key)
-                yield parsed
+        """Stage every row as a version of this file, then publish the file in one write.
 
-        for chunk in chunks(parsed_rows(), WRITE_CHUNK_ROWS):
-            self._write(chunk)
+        Rows are written where no reader looks (result items carrying ``version``: readers show
+        only versions of published files, ``ExamRepository.visible_result``), so a failure at any
+        point leaves what readers see exactly as it was. A retry of the same object version
+        finds the same publication item (same ``staged_at``, same keys: its puts rewrite the
+        same items) and finishes the job; once published, it only redoes the notifications.
+        """
+        now = datetime.now(UTC)
+        staged_at, status = self.uploads.stage(self.file_id, self.obj, now)
+        self.version = f"{staged_at}#{self.file_id}"
+        if status not in ("staged", "published"):  # discarded: a newer upload of the key replaced it
+            raise FileChanged(self.source_key)
+        if status != "published":
+            for chunk in chunks(self._parsed_rows(lines), WRITE_CHUNK_ROWS):
+                self._write(chunk)
+            self.uploads.publish(self.file_id, self.stored, now)
+        else:
+            self.stored = self.rows
+        self.published = True
         logger.info(
-            "results stored",
+            "results published",
             extra={"source_key": self.source_key, "stored": self.stored, "write_calls": self.write_calls},
         )
         count("ResultsStored", self.stored)
+        self._notify_released()
         if self.late:
             count("LateResultsQueued", self.late)
+        self._discard_leftovers()
         return Report.accepted(self.source_key, self.rows, self.stored)
+
+    def _discard_leftovers(self) -> None:
+        """Delete the staged rows of earlier object versions of this key that were never
+        published (their retries spent, the file uploaded or re-run again): each is first marked
+        ``discarding`` (never publishable after that), its rows found by reading that version's
+        file, deleted, and the file marked ``discarded``. Only versions that are not the key's
+        current one: a newer upload being staged right now is left alone. A failure here leaves
+        the file ``discarding`` and the retry finishes it."""
+        for record in self.uploads.staged_files(self.source_key):
+            file_id = str(record["pk"]).removeprefix("PUBLICATION#")
+            old = S3Object(
+                str(record["source_bucket"]), self.source_key, str(record["version_id"]) or None, str(record["etag"])
+            )
+            if file_id == self.file_id or self.uploads.is_current(old):
+                continue
+            if not self.uploads.discard(file_id, done=False):
+                continue  # published meanwhile: it is someone's visible result
+            version = f"{record['staged_at']}#{file_id}"
+            try:
+                rows = read_rows(iter_text_lines(self.uploads.stream(old)), RESULT_COLUMNS)
+                deleted = self.deps.exams.delete_items(
+                    (candidate_pk(row["id_number"].upper()), result_sk(row["session_id"], version))
+                    for _, row in rows
+                    if not isinstance(row, ReportError)
+                )
+            except ObjectGone:  # that version's object expired: its rows stay, invisible
+                logger.warning("staged file gone before its rows were discarded", extra={"file_id": file_id})
+                deleted = 0
+            self.uploads.discard(file_id, done=True)
+            logger.info("staged leftovers discarded", extra={"file_id": file_id, "write_calls": deleted})
+            count("StagedFilesDiscarded")
+
+    def failure_report(self, code: str) -> Report:
+        """The report when this attempt fails for a reason not the file's (then re-raised)."""
+        if self.published:  # only the late notifications are left: the retry redoes them
+            return Report.accepted(self.source_key, self.rows, self.stored)
+        note = "Nothing of it was published: what candidates and organisations see is unchanged."
+        return Report.failed(self.source_key, self.rows, FAILED_MESSAGE.format(code=code, stored=note))
+
+    def _parsed_rows(self, lines: Iterator[str]) -> Iterator[ParsedResult]:
+        for _, row in read_rows(lines, RESULT_COLUMNS):
+            if isinstance(row, ReportError):
+                raise FileChanged(self.source_key)
+            session = self.sessions.get(row["session_id"])
+            if session is None:
+                raise FileChanged(self.source_key)
+            exam = EXAMS[session.exam_code]
+            parsed = self.fast.parse(row, exam) or validate_result_row(row, exam)[0]
+            if parsed is None:
+                raise FileChanged(self.source_key)
+            yield parsed
 
     def _write(self, chunk: list[ParsedResult]) -> None:
         exams = self.deps.exams
@@ -464,32 +537,44 @@ class _ResultsPublication:
                     grade=p.grade,
                     cefr_level=p.cefr_level,
                     skills=p.skills,
-                )
+                ),
+                self.version,
             )
             for p in chunk
         )
         self.stored += len(chunk)
-        # Late results: a session released before these writes (even a moment ago, by the
-        # schedule) has notified its candidates already, so these are queued here. A session
-        # still open now will be released later, and that release notifies them.
-        session_ids = {p.session_id for p in chunk}
-        was_open = [s for s in session_ids if (known := self.sessions.get(s)) and known.status == "open"]
-        if was_open:
-            self.sessions.update(exams.get_sessions(was_open))
-        for session_id in sorted(session_ids):
-            session = self.sessions.get(session_id)
-            if session is not None and session.status == "released":
-                self._notify(session_id, [p.id_number for p in chunk if p.session_id == session_id])
 
-    def _notify(self, session_id: str, id_numbers: list[str]) -> None:
+    def _notify_released(self) -> None:
+        """Late results: a session released before the publication (even a moment ago, by the
+        schedule) has fanned out already, so this file's candidates of it are queued here — its
+        sessions are read after the publishing write. A session still open now is released
+        later, and that release's fan-out finds these results published. Needs a third pass
+        over the file only when one of its sessions is released."""
+        session_ids = [s for s, known in self.sessions.items() if known is not None]
+        released = {s for s, known in self.deps.exams.get_sessions(session_ids).items() if known.status == "released"}
+        if not released:
+            return
         url = self.deps.settings.notify_queue_url
         if not url:
-            # The results are stored and visible; failing keeps the event for a retry and then
-            # for the operators' failure queue, so these candidates are never silently skipped.
-            raise NotifyQueueMissing(
-                f"results of released session {session_id} need NOTIFY_QUEUE_URL to notify candidates"
-            )
-        notifications.enqueue(NotifyQueue(url), session_id, id_numbers)
+            # Failing keeps the event for a retry and then for the operators' failure queue, so
+            # these candidates are never silently skipped.
+            raise NotifyQueueMissing("results of a released session need NOTIFY_QUEUE_URL to notify candidates")
+        queue = NotifyQueue(url)
+        pending: dict[str, list[str]] = {s: [] for s in released}
+        for _, row in read_rows(iter_text_lines(self.uploads.stream(self.obj)), RESULT_COLUMNS):
+            if isinstance(row, ReportError) or row["session_id"] not in pending:
+                continue
+            ids = pending[row["session_id"]]
+            ids.append(row["id_number"].upper())
+            if len(ids) == WRITE_CHUNK_ROWS:
+                self._enqueue(queue, row["session_id"], ids)
+                ids.clear()
+        for session_id, ids in sorted(pending.items()):
+            if ids:
+                self._enqueue(queue, session_id, ids)
+
+    def _enqueue(self, queue: NotifyQueue, session_id: str, id_numbers: list[str]) -> None:
+        notifications.enqueue(queue, session_id, id_numbers, [self.version] * len(id_numbers))
         self.late += len(id_numbers)
 
 
@@ -504,4 +589,5 @@ def publish_results(
 ) -> Report | None:
     """Validate and store a results file; the report, or None when this object version was
     processed already or is not the key's current content any more (nothing done)."""
-    return handle_upload(deps, S3Object(bucket, key, version_id, etag), _ResultsPublication(deps, key), now)
+    obj = S3Object(bucket, key, version_id, etag)
+    return handle_upload(deps, obj, _ResultsPublication(deps, obj), now)

@@ -17,9 +17,10 @@ Then the report goes to ``reports/<key>.json`` and a processed-file marker is wr
 that is no longer the key's current version, changes nothing.
 
 A file that is bad is never an exception: it is a rejected report. Exceptions are for failures
-that are not the file's fault (throttling, a session released mid-import, ...): the function
-fails and Lambda retries the event; nothing half-done is lost because every write is a put of
-the same values and the marker comes last.
+that are not the file's fault (throttling, a session released mid-import, ...): a ``failed``
+report is written (the job's own ``failure_report`` when it has one: a results file is staged, so
+it can say nothing was published), then the function fails and Lambda retries the event; nothing
+half-done is lost because every write is a put of the same values and the marker comes last.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from exam_results.repositories.uploads import ObjectGone, S3Object, UploadsRepos
 from exam_results.wiring import Deps
 
 __all__ = [
+    "FAILED_MESSAGE",
     "MAX_REPORTED_ERRORS",
     "FileChanged",
     "ReportErrors",
@@ -122,6 +124,12 @@ def handle_upload(deps: Deps, obj: S3Object, job: UploadJob, now: datetime | Non
     except ObjectGone:
         logger.info("file gone before it was processed", extra={"source_key": obj.key})
         return None
+    except Exception as exc:
+        # Not the file's fault (a bad file is a report, never an exception): the exam board hears
+        # so at once, and Lambda retries the event (then parks it in UploadsFailedQueue). Each
+        # attempt rewrites the report, so the last attempt's is the one that stays.
+        _report_failure(uploads, obj, job, exc)
+        raise
     uploads.put_report(obj.bucket, report)
     uploads.mark_processed(obj, job.kind, report, now or datetime.now(UTC))
     logger.info(
@@ -137,6 +145,40 @@ def handle_upload(deps: Deps, obj: S3Object, job: UploadJob, now: datetime | Non
     )
     count(f"{job.kind.capitalize()}Files{report.status.capitalize()}")
     return report
+
+
+FAILED_MESSAGE = (
+    "The file could not be processed because of a temporary problem of the service ({code}), not "
+    "because of its content. {stored} It will be retried automatically within the next hours and this "
+    'report rewritten; if it still says "failed" after that, upload the file again (or ask the '
+    "operators to re-run it)."
+)
+"""A failed report's message; ``{stored}`` says what of the file readers can see meanwhile."""
+
+_UNSTAGED = "Rows written before the failure may be stored; the retry writes the same rows again."
+
+
+def _report_failure(uploads: UploadsRepository, obj: S3Object, job: UploadJob, exc: Exception) -> None:
+    code = _error_code(exc)
+    own = getattr(job, "failure_report", None)  # jobs that stage their rows know what is visible
+    report = (
+        own(code)
+        if own is not None
+        else Report.failed(obj.key, getattr(job, "rows", 0), FAILED_MESSAGE.format(code=code, stored=_UNSTAGED))
+    )
+    logger.exception("file failed", extra={"kind": job.kind, "source_key": obj.key, "error": code})
+    count(f"{job.kind.capitalize()}FilesFailed")
+    try:
+        uploads.put_report(obj.bucket, report)
+    except Exception:
+        logger.exception("could not write the failure report", extra={"source_key": obj.key})
+
+
+def _error_code(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code", "")) or type(exc).__name__
+    return type(exc).__name__
 
 
 def chunks[T](items: Iterable[T], size: int) -> Iterator[list[T]]:
