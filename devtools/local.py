@@ -385,6 +385,12 @@ class Handler(BaseHTTPRequestHandler):
             self._json(404, {"message": "unknown local control"})
 
 
+class _Server(ThreadingHTTPServer):
+    # Requests arrive at once (a page's assets, a burst of API calls): socketserver's backlog of
+    # 5 would reset connections while the server is busy starting containers.
+    request_queue_size = 128
+
+
 # ---------------------------------------------------------------------------------- the stack
 
 
@@ -423,7 +429,7 @@ class LocalStack:
 
         # Listen first: with PORT=0 the port is only known now, and links in emails need it.
         handler = type("BoundHandler", (Handler,), {"local": self})
-        self.httpd = ThreadingHTTPServer((HOST, self.port), handler)
+        self.httpd = _Server((HOST, self.port), handler)
         self.httpd.daemon_threads = True
         self.port = int(self.httpd.server_address[1])
 

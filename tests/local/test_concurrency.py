@@ -17,6 +17,7 @@ from devtools.localproc import LocalProcess
 HANDLER = """
 import json
 import os
+import time
 
 STARTED = time.time()  # once per container: its cold start
 
