@@ -512,7 +512,7 @@ class LocalStack:
         s = self.sources
         none = "none in template.yaml yet"
         s3 = ", ".join(f"{t.function} <- {t.prefix}*{t.suffix}" for t in s.s3_triggers) or none
-        sqs = ", ".join(f"{q.function} (batch {q.batch_size})" for q in s.sqs_sources) or none
+        sqs = ", ".join(f"{q.function} (batch {q.batch_size}, {q.concurrency} at once)" for q in s.sqs_sources) or none
         ticks = ", ".join(x.function for x in s.schedules)
         ticks = f"{ticks} every {self.tick_seconds:g} s" if ticks else none
         lines = [

@@ -5,8 +5,10 @@ Everything is read from the functions' ``Events`` in ``template.yaml``:
 * ``S3`` events (``Bucket: !Ref X``, ``Events``, ``Filter.S3Key.Rules`` prefix/suffix): an object
   put through :meth:`EventSources.put_object` reaches every matching function with a real S3
   ``ObjectCreated`` notification.
-* ``SQS`` events (``Queue: !GetAtt X.Arn``, ``BatchSize``, ``FunctionResponseTypes``): polled as
-  Lambda's event source mapping does. Only succeeded messages are deleted; failed ones become
+* ``SQS`` events (``Queue: !GetAtt X.Arn``, ``BatchSize``, ``FunctionResponseTypes``,
+  ``ScalingConfig.MaximumConcurrency``): polled as Lambda's event source mapping does, by as many
+  pollers at once as ``MaximumConcurrency`` (else 5, the batches Lambda starts with), so batches
+  run concurrently. Only succeeded messages are deleted; failed ones become
   visible again after the queue's visibility timeout, and after ``maxReceiveCount`` receives
   the emulator moves them to the dead-letter queue of the queue's ``RedrivePolicy``.
 * ``ScheduleV2`` / ``Schedule`` events: invoked on a short local timer (not the template's
@@ -61,6 +63,7 @@ class SqsSource:
     queue_url: str
     batch_size: int = 10
     report_failures: bool = False
+    concurrency: int = 5  # batches at once: ScalingConfig.MaximumConcurrency, else Lambda's first 5
 
 
 @dataclass(frozen=True)
@@ -172,6 +175,7 @@ class EventSources:
                             self._queue_url(arn),
                             int(props.get("BatchSize", 10)),
                             "ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
+                            int((props.get("ScalingConfig") or {}).get("MaximumConcurrency", 5)),
                         )
                     )
                 elif kind in {"ScheduleV2", "Schedule"} and _enabled(props):
@@ -321,7 +325,7 @@ class EventSources:
 
 
 class Workers:
-    """Background threads: one poller per SQS source, one timer for the schedules."""
+    """Background threads: ``concurrency`` pollers per SQS source, one timer for the schedules."""
 
     def __init__(self, sources: EventSources, tick_seconds: float = 10.0, poll_wait: int = 1) -> None:
         self.sources = sources
@@ -332,7 +336,8 @@ class Workers:
 
     def start(self) -> None:
         for source in self.sources.sqs_sources:
-            self._spawn(self._poll_loop, source, name=f"sqs-{source.function}")
+            for i in range(source.concurrency):
+                self._spawn(self._poll_loop, source, name=f"sqs-{source.function}-{i}")
         if self.sources.schedules and self.tick_seconds > 0:
             self._spawn(self._tick_loop, name="schedules")
 

@@ -8,6 +8,7 @@ import os
 import signal
 import textwrap
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,22 @@ Resources:
       Environment: {{Variables: {{FN: other}}}}
       Events:
         Post: {{Type: Api, Properties: {{Path: /other, Method: post}}}}
+  Jobs:
+    Type: AWS::SQS::Queue
+    Properties: {{VisibilityTimeout: 30}}
+  Worker:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: {code}
+      Handler: app.handler
+      Environment: {{Variables: {{FN: worker}}}}
+      Events:
+        Work:
+          Type: SQS
+          Properties:
+            Queue: !GetAtt Jobs.Arn
+            BatchSize: 1
+            ScalingConfig: {{MaximumConcurrency: 2}}
 """
 
 POOL = 3
@@ -221,3 +238,34 @@ def test_twenty_concurrent_registrations_through_make_run_give_exactly_one_accou
     assert set(statuses) <= {201, 409, 429}, statuses
     assert pool_status["cold_starts"] == pool_status["size"] > 1  # they overlapped: the pool grew to its size
     assert [m["to"] for m in mails] == [[winner]]
+
+
+def test_sqs_batches_run_at_once_up_to_the_maximum_concurrency_each_message_once(tmp_path: Path) -> None:
+    import boto3
+
+    template, out = _template(tmp_path)
+    local = LocalProcess(tmp_path / "local.log", "--template", str(template), "--no-demo", "--tick", "0").start()
+    try:
+        status = local.status()
+        (source,) = status["sqs_sources"]
+        sqs = boto3.client(
+            "sqs",
+            endpoint_url=status["emulator"],
+            region_name="eu-west-2",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        for i in range(6):
+            sqs.send_message(QueueUrl=source["queue_url"], MessageBody=f"job {i}")
+        deadline = time.monotonic() + 30
+        calls: list[dict[str, Any]] = []
+        while time.monotonic() < deadline and len(calls) < 6:
+            time.sleep(0.2)
+            calls = [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
+        time.sleep(1)  # a duplicate delivery would show by now
+        calls = [json.loads(line) for line in out.read_text().splitlines()]
+    finally:
+        assert local.stop(signal.SIGINT) == 0, local.output()
+    assert source["concurrency"] == 2
+    assert len(calls) == 6 and {c["fn"] for c in calls} == {"worker"}, calls
+    assert _most_at_once(calls) == 2  # two batches at once, never more
