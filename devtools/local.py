@@ -3,12 +3,15 @@
 * An AWS emulator (moto's server on 127.0.0.1, answering only its own host names) with every
   table, bucket, queue, secret, SES identity and template of ``template.yaml``.
 * One HTTP server on 127.0.0.1:PORT (env ``PORT``, default 3000):
-  ``/api/*`` the API routes of the template (API Gateway REST proxy events, handlers run in
-  this process with the template's environment), ``/`` the candidate pages of ``web/``,
+  ``/api/*`` the API routes of the template (API Gateway REST proxy events), ``/`` the
+  candidate pages of ``web/``,
   ``/_local/mailbox`` every email SES accepted (``/_local/mailbox.json`` for scripts),
   ``/_local/status.json``, and two local-only controls (POST, header ``X-Local-Control: 1``):
   ``/_local/upload?kind=entries|results|releases&name=FILE`` and ``/_local/release``.
 * The template's S3, SQS and schedule event sources (see ``devtools.sources``).
+* Every invocation runs as on Lambda, at once with the others: each function in its own pool
+  of up to ``LOCAL_POOL_SIZE`` (default 4) worker processes with that function's environment
+  and its handler imported once (``devtools.containers``); no lock around handlers.
 * Demo data: one PB and one CB session with a candidate each, both with results, released about
   a minute after start: the PB session because its window (``results_available_by``) ends then,
   the CB session, whose window ends 11 days later, because a ``releases/`` file brings it forward
@@ -45,6 +48,7 @@ from devtools.template import ROOT, TEMPLATE
 
 if TYPE_CHECKING:
     from devtools.apigw import ApiGateway
+    from devtools.containers import Pools
     from devtools.sources import EventSources, Invocation, Workers
     from devtools.stack import Stack
 
@@ -78,19 +82,18 @@ def use_emulator(endpoint: str, region: str) -> None:
     )
 
 
-def _locked_stack_class() -> type[Stack]:
+def _pooled_stack_class() -> type[Stack]:
     from devtools.stack import Stack
 
-    class LockedStack(Stack):
-        """Runs one handler at a time: each sees exactly its own function's environment."""
+    class PooledStack(Stack):
+        """Runs every invocation in a container of its function's pool, at once with others."""
 
-        _invoke_lock = threading.RLock()
+        pools: Pools
 
         def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
-            with self._invoke_lock:
-                return super().invoke(logical_id, event)
+            return self.pools.invoke(logical_id, event)
 
-    return LockedStack
+    return PooledStack
 
 
 # ---------------------------------------------------------------------------------- demo data
@@ -200,6 +203,11 @@ def load_demo(local: LocalStack) -> tuple[list[DemoCandidate], str]:
     entries_key = "entries/demo-entries.csv"
     bucket = sources.bucket_for(entries_key)
     if bucket and any(t.matches("ObjectCreated:Put", entries_key) for t in sources.s3_triggers):
+        # Both import functions cold-start at once, not one after the other.
+        keys = (entries_key, "results/demo-results.csv", "releases/demo-releases.csv")
+        local.pools.prewarm(
+            [t.function for t in sources.s3_triggers if any(t.matches("ObjectCreated:Put", k) for k in keys)]
+        )
         failed = [i for i in sources.put_object(bucket, entries_key, entries_csv) if not i.ok]
         for key, body in (
             ("results/demo-results.csv", results_csv),
@@ -423,6 +431,12 @@ class Handler(BaseHTTPRequestHandler):
             self._json(404, {"message": "unknown local control"})
 
 
+class _Server(ThreadingHTTPServer):
+    # Requests arrive at once (a page's assets, a burst of API calls): socketserver's backlog of
+    # 5 would reset connections while the server is busy starting containers.
+    request_queue_size = 128
+
+
 # ---------------------------------------------------------------------------------- the stack
 
 
@@ -434,8 +448,10 @@ class LocalStack:
         demo: bool = True,
         template_path: Path = TEMPLATE,
         region: str = "eu-west-2",
+        pool_size: int = 4,
     ) -> None:
         self.port = port
+        self.pool_size = pool_size
         self.tick_seconds = tick_seconds
         self.with_demo = demo
         self.template_path = template_path
@@ -452,9 +468,14 @@ class LocalStack:
 
     def start(self) -> LocalStack:
 
+        from devtools import moto_atomic
+
+        # Invocations run at once: DynamoDB applies each request atomically, so must the emulator.
+        moto_atomic.install()
+
         # Listen first: with PORT=0 the port is only known now, and links in emails need it.
         handler = type("BoundHandler", (Handler,), {"local": self})
-        self.httpd = ThreadingHTTPServer((HOST, self.port), handler)
+        self.httpd = _Server((HOST, self.port), handler)
         self.httpd.daemon_threads = True
         self.port = int(self.httpd.server_address[1])
 
@@ -467,13 +488,16 @@ class LocalStack:
         import boto3
 
         from devtools.apigw import ApiGateway
+        from devtools.containers import Pools
         from devtools.sources import EventSources, Workers
 
-        self.stack: Stack = _locked_stack_class()(
+        stack = _pooled_stack_class()(
             template_path=self.template_path,
             parameters={"WebBaseUrl": self.url, "SenderEmail": SENDER},
             session=boto3.Session(region_name=self.region),
         ).provision()
+        stack.pools = self.pools = Pools(stack, self.pool_size)
+        self.stack: Stack = stack
         self.api: ApiGateway = ApiGateway(self.stack)
         self.sources: EventSources = EventSources(self.stack)
         if self.with_demo:
@@ -491,6 +515,8 @@ class LocalStack:
         self.httpd.server_close()
         if hasattr(self, "workers"):
             self.workers.stop()
+        if hasattr(self, "pools"):
+            self.pools.stop()
         if hasattr(self, "moto"):
             self.moto.stop()
 
@@ -523,6 +549,7 @@ class LocalStack:
             "sqs_sources": [asdict(q) for q in s.sqs_sources],
             "schedules": [asdict(x) for x in s.schedules],
             "tick_seconds": self.tick_seconds,
+            "containers": self.pools.status(),
             "demo": [asdict(c) for c in self.demo],
             "demo_loaded": self.demo_how,
         }
@@ -531,7 +558,7 @@ class LocalStack:
         s = self.sources
         none = "none in template.yaml yet"
         s3 = ", ".join(f"{t.function} <- {t.prefix}*{t.suffix}" for t in s.s3_triggers) or none
-        sqs = ", ".join(f"{q.function} (batch {q.batch_size})" for q in s.sqs_sources) or none
+        sqs = ", ".join(f"{q.function} (batch {q.batch_size}, {q.concurrency} at once)" for q in s.sqs_sources) or none
         ticks = ", ".join(x.function for x in s.schedules)
         ticks = f"{ticks} every {self.tick_seconds:g} s" if ticks else none
         lines = [
@@ -545,6 +572,7 @@ class LocalStack:
             f"  S3 triggers       {s3}",
             f"  SQS pollers       {sqs}",
             f"  Schedules         {ticks}",
+            f"  Containers        up to {self.pool_size} per function, started on demand (LOCAL_POOL_SIZE)",
             f"  Upload a file     make upload FILE=path/to/file.csv KIND=entries|results|releases PORT={self.port}",
             f"  Release now       python -m devtools.local release --port {self.port}",
         ]
@@ -581,7 +609,13 @@ def run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    local = LocalStack(port=args.port, tick_seconds=args.tick, demo=not args.no_demo, template_path=Path(args.template))
+    local = LocalStack(
+        port=args.port,
+        tick_seconds=args.tick,
+        demo=not args.no_demo,
+        template_path=Path(args.template),
+        pool_size=args.pool_size,
+    )
     try:
         local.start()
         print(local.banner(), flush=True)
@@ -641,6 +675,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         default=os.environ.get("LOCAL_DEMO") == "0",
         help="start without demo data (env LOCAL_DEMO=0)",
+    )
+    parser.add_argument(
+        "--pool-size",
+        type=int,
+        default=int(os.environ.get("LOCAL_POOL_SIZE") or 4),
+        help="most containers (worker processes) per function (env LOCAL_POOL_SIZE)",
     )
     parser.add_argument("--template", default=str(TEMPLATE), help=argparse.SUPPRESS)
     up = sub.add_parser("upload", help="put a file into the running stack's uploads bucket")

@@ -5,10 +5,12 @@ Everything is read from the functions' ``Events`` in ``template.yaml``:
 * ``S3`` events (``Bucket: !Ref X``, ``Events``, ``Filter.S3Key.Rules`` prefix/suffix): an object
   put through :meth:`EventSources.put_object` reaches every matching function with a real S3
   ``ObjectCreated`` notification.
-* ``SQS`` events (``Queue: !GetAtt X.Arn``, ``BatchSize``, ``FunctionResponseTypes``): polled as
-  Lambda's event source mapping does. Only succeeded messages are deleted; failed ones become
-  visible again after the queue's visibility timeout, and after ``maxReceiveCount`` receives
-  the emulator moves them to the dead-letter queue of the queue's ``RedrivePolicy``.
+* ``SQS`` events (``Queue: !GetAtt X.Arn``, ``BatchSize``, ``FunctionResponseTypes``,
+  ``ScalingConfig.MaximumConcurrency``): polled as Lambda's event source mapping does, with as many
+  batches at once as ``MaximumConcurrency`` (else 5, the batches Lambda starts with). Only
+  succeeded messages are deleted; failed ones become visible again after the queue's visibility
+  timeout, and after ``maxReceiveCount`` receives the emulator moves them to the dead-letter
+  queue of the queue's ``RedrivePolicy``.
 * ``ScheduleV2`` / ``Schedule`` events: invoked on a short local timer (not the template's
   rate), with EventBridge Scheduler's / EventBridge's payload.
 
@@ -61,6 +63,7 @@ class SqsSource:
     queue_url: str
     batch_size: int = 10
     report_failures: bool = False
+    concurrency: int = 5  # batches at once: ScalingConfig.MaximumConcurrency, else Lambda's first 5
 
 
 @dataclass(frozen=True)
@@ -172,6 +175,7 @@ class EventSources:
                             self._queue_url(arn),
                             int(props.get("BatchSize", 10)),
                             "ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
+                            int((props.get("ScalingConfig") or {}).get("MaximumConcurrency", 5)),
                         )
                     )
                 elif kind in {"ScheduleV2", "Schedule"} and _enabled(props):
@@ -255,6 +259,10 @@ class EventSources:
 
     def poll_once(self, source: SqsSource, wait_seconds: int = 0) -> PollOutcome:
         """One receive → invoke → delete cycle of an event source mapping."""
+        return self.process(source, self.receive(source, wait_seconds))
+
+    def receive(self, source: SqsSource, wait_seconds: int = 0) -> list[dict[str, Any]]:
+        """One batch of messages (up to the batch size; empty after ``wait_seconds``)."""
         sqs = self.stack.client("sqs")
         messages: list[dict[str, Any]] = []
         while len(messages) < source.batch_size:
@@ -269,6 +277,11 @@ class EventSources:
             messages.extend(fresh)
             if len(fresh) < len(got) or not got:
                 break  # empty, or messages already in this batch came back (a visibility timeout of 0)
+        return messages
+
+    def process(self, source: SqsSource, messages: list[dict[str, Any]]) -> PollOutcome:
+        """Invoke the function with a received batch, then delete what succeeded."""
+        sqs = self.stack.client("sqs")
         outcome = PollOutcome(received=len(messages))
         if not messages:
             return outcome
@@ -321,7 +334,9 @@ class EventSources:
 
 
 class Workers:
-    """Background threads: one poller per SQS source, one timer for the schedules."""
+    """Background threads: per SQS source one receiver handing batches to up to ``concurrency``
+    invocations at once (one receiver, so no two take the same message from the emulator), and
+    one timer for the schedules."""
 
     def __init__(self, sources: EventSources, tick_seconds: float = 10.0, poll_wait: int = 1) -> None:
         self.sources = sources
@@ -329,6 +344,7 @@ class Workers:
         self.poll_wait = poll_wait
         self.stop_event = threading.Event()
         self.threads: list[threading.Thread] = []
+        self._threads_lock = threading.Lock()
 
     def start(self) -> None:
         for source in self.sources.sqs_sources:
@@ -339,17 +355,35 @@ class Workers:
     def _spawn(self, target: Callable[..., None], *args: Any, name: str) -> None:
         thread = threading.Thread(target=target, args=args, name=name, daemon=True)
         thread.start()
-        self.threads.append(thread)
+        with self._threads_lock:  # finished batches are forgotten
+            self.threads = [t for t in self.threads if t.is_alive()] + [thread]
 
     def _poll_loop(self, source: SqsSource) -> None:
+        free = threading.BoundedSemaphore(source.concurrency)  # batches in flight
         while not self.stop_event.is_set():
+            if not free.acquire(timeout=self.poll_wait):
+                continue  # every slot busy: receive nothing that could not be processed
             try:
-                self.sources.poll_once(source, wait_seconds=self.poll_wait)
+                batch = self.sources.receive(source, wait_seconds=self.poll_wait)
             except Exception:
+                free.release()
                 if self.stop_event.is_set():
                     return
                 log.error("[sqs] polling %s failed:\n%s", source.queue_url, traceback.format_exc())
                 self.stop_event.wait(1)
+                continue
+            if not batch:
+                free.release()
+                continue
+            self._spawn(self._process, source, batch, free, name=f"sqs-{source.function}-batch")
+
+    def _process(self, source: SqsSource, batch: list[dict[str, Any]], free: threading.BoundedSemaphore) -> None:
+        try:
+            self.sources.process(source, batch)
+        except Exception:
+            log.error("[sqs] a batch of %s failed:\n%s", source.queue_url, traceback.format_exc())
+        finally:
+            free.release()
 
     def _tick_loop(self) -> None:
         while not self.stop_event.wait(self.tick_seconds):
@@ -357,5 +391,7 @@ class Workers:
 
     def stop(self, timeout: float = 5.0) -> None:
         self.stop_event.set()
-        for thread in self.threads:
+        with self._threads_lock:
+            threads = list(self.threads)
+        for thread in threads:
             thread.join(timeout)

@@ -3,7 +3,10 @@
 * ``Stack.provision()`` creates every table, bucket, queue, secret, SES identity and template
   the template declares, with generated physical names, as CloudFormation would.
 * ``Stack.invoke(logical_id, event)`` runs a function's handler in this process with the
-  environment, handler path and layers the template gives it.
+  environment, handler path and layers the template gives it. Invocations may run at once in
+  threads (no lock around handlers): each sees only its own function's environment (``os.environ``
+  reads go to the running invocation's copy, a context variable), as each Lambda container does.
+  The local stack runs them in worker processes instead (``devtools.containers``).
 * ``Stack.api_routes()`` lists the API routes (method, path, function) the template declares.
 
 Used by the tests and by the local stack (``make run``); nothing here is deployed.
@@ -11,6 +14,7 @@ Used by the tests and by the local stack (``make run``); nothing here is deploye
 
 from __future__ import annotations
 
+import contextvars
 import importlib.util
 import json
 import os
@@ -18,9 +22,7 @@ import secrets
 import string
 import sys
 import threading
-import time
-import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,12 +31,58 @@ from typing import Any
 
 import boto3
 
+from devtools.containers import Context
 from devtools.template import ROOT, TEMPLATE, Resolver, load
 
 REGION = "eu-west-2"
 ACCOUNT = "123456789012"
 
 _ENV_LOCK = threading.Lock()
+_LOAD_LOCK = threading.Lock()
+_LAMBDA_KEYS = {"AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"}
+_INVOCATION_ENV: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar("invocation_env", default=None)
+
+
+class _InvocationEnviron(MutableMapping[str, str]):
+    """``os.environ`` while functions run in this process: inside ``Stack.invoke``, the running
+    invocation's own environment (a context variable, so threads running different functions at
+    once each see their own), outside it the process's. Writes stay where they are made."""
+
+    def __init__(self, process: MutableMapping[str, str]) -> None:
+        self.process = process
+
+    def _current(self) -> MutableMapping[str, str]:
+        env = _INVOCATION_ENV.get()
+        return self.process if env is None else env
+
+    def __getitem__(self, key: str) -> str:
+        return self._current()[key]
+
+    def __setitem__(self, key: str, value: str) -> None:
+        self._current()[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._current()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._current()))
+
+    def __len__(self) -> int:
+        return len(self._current())
+
+    def copy(self) -> dict[str, str]:
+        return dict(self._current())
+
+
+def _process_environ() -> MutableMapping[str, str]:
+    """The process's own environment, with ``os.environ`` made invocation-aware (once)."""
+    with _ENV_LOCK:
+        current: MutableMapping[str, str] = os.environ
+        if not isinstance(current, _InvocationEnviron):
+            current = _InvocationEnviron(current)
+            os.environ = current  # type: ignore[assignment]  # noqa: B003 (a view, not a new environment)
+        return current.process
+
 
 # Called around every ``Stack.invoke`` with (stack, logical id): each returns a context manager
 # entered for the invocation (``devtools.aws_calls`` attributes AWS calls to the function).
@@ -60,27 +108,6 @@ class Route:
     method: str
     path: str
     function: str
-
-
-@dataclass
-class Context:
-    """What Lambda passes as ``context``, enough for Powertools."""
-
-    function_name: str
-    memory_limit_in_mb: int
-    timeout: int
-    invoked_function_arn: str = ""
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    function_version: str = "$LATEST"
-    log_group_name: str = ""
-    log_stream_name: str = ""
-    _deadline: float = field(default_factory=time.monotonic)
-
-    def __post_init__(self) -> None:
-        self._deadline = time.monotonic() + self.timeout
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
 def _suffix() -> str:
@@ -162,6 +189,7 @@ class Stack:
             raise RuntimeError(f"could not provision: {sorted(pending)}")
         for spec in self.functions().values():
             self._env_keys.update(spec.env)
+        self._env_keys.update(_LAMBDA_KEYS)
         self.provisioned = True
         return self
 
@@ -340,42 +368,60 @@ class Stack:
     def _load(self, spec: FunctionSpec) -> Callable[..., Any]:
         module_name, _, attr = spec.handler.rpartition(".")
         key = f"{spec.logical_id}:{module_name}"
-        if key not in self._modules:
-            for layer in spec.layers:
-                if str(layer) not in sys.path:
-                    sys.path.insert(0, str(layer))
-            path = spec.code_uri / (module_name.replace(".", "/") + ".py")
-            unique = f"_fn_{spec.logical_id}_{module_name.replace('.', '_')}"
-            module_spec = importlib.util.spec_from_file_location(unique, path)
-            assert module_spec and module_spec.loader
-            module = importlib.util.module_from_spec(module_spec)
-            sys.modules[unique] = module
-            module_spec.loader.exec_module(module)
-            self._modules[key] = module
+        with _LOAD_LOCK:  # imported once, even when its first invocations run at once
+            if key not in self._modules:
+                for layer in spec.layers:
+                    if str(layer) not in sys.path:
+                        sys.path.insert(0, str(layer))
+                path = spec.code_uri / (module_name.replace(".", "/") + ".py")
+                unique = f"_fn_{spec.logical_id}_{module_name.replace('.', '_')}"
+                module_spec = importlib.util.spec_from_file_location(unique, path)
+                assert module_spec and module_spec.loader
+                module = importlib.util.module_from_spec(module_spec)
+                sys.modules[unique] = module
+                module_spec.loader.exec_module(module)
+                self._modules[key] = module
         return getattr(self._modules[key], attr)  # type: ignore[no-any-return]
 
+    def environment(self, spec: FunctionSpec, base: Mapping[str, str]) -> dict[str, str]:
+        """What the function's process sees: ``base`` without any function's variables, then the
+        template's variables of this function and Lambda's own."""
+        env = {k: v for k, v in base.items() if k not in self._env_keys}
+        env.update(spec.env)
+        env["AWS_LAMBDA_FUNCTION_NAME"] = spec.name
+        env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = str(spec.memory)
+        env.setdefault("AWS_REGION", self.region)
+        env.setdefault("AWS_DEFAULT_REGION", self.region)
+        return env
+
     def _apply_env(self, spec: FunctionSpec) -> None:
+        """Give the process this function's environment (fixtures and scripts that use the
+        layer's code outside an invocation)."""
+        process = _process_environ()
         with _ENV_LOCK:
-            for key in self._env_keys - spec.env.keys():
-                os.environ.pop(key, None)
-            os.environ.update(spec.env)
-            os.environ["AWS_LAMBDA_FUNCTION_NAME"] = spec.name
-            os.environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = str(spec.memory)
-            os.environ.setdefault("AWS_REGION", self.region)
-            os.environ.setdefault("AWS_DEFAULT_REGION", self.region)
+            env = self.environment(spec, process)
+            for key in set(process) - env.keys():
+                del process[key]
+            process.update(env)
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
-        """Run the function's handler in this process, with the template's environment."""
+        """Run the function's handler in this thread, with the template's environment."""
         spec = self.function(logical_id)
-        self._apply_env(spec)
-        handler = self._load(spec)
-        context = Context(
-            function_name=spec.name,
-            memory_limit_in_mb=spec.memory,
-            timeout=spec.timeout,
-            invoked_function_arn=self.attrs.get((logical_id, "Arn"), ""),
-        )
-        with ExitStack() as hooks:
-            for hook in list(INVOKE_HOOKS):
-                hooks.enter_context(hook(self, logical_id))
-            return handler(event, context)
+        process = _process_environ()
+        with _ENV_LOCK:
+            env = self.environment(spec, process)
+        token = _INVOCATION_ENV.set(env)
+        try:
+            handler = self._load(spec)
+            context = Context(
+                function_name=spec.name,
+                memory_limit_in_mb=spec.memory,
+                timeout=spec.timeout,
+                invoked_function_arn=self.attrs.get((logical_id, "Arn"), ""),
+            )
+            with ExitStack() as hooks:
+                for hook in list(INVOKE_HOOKS):
+                    hooks.enter_context(hook(self, logical_id))
+                return handler(event, context)
+        finally:
+            _INVOCATION_ENV.reset(token)

@@ -130,3 +130,70 @@ def test_a_right_secret_does_not_count_as_a_wrong_one(api, seed):
     for _ in range(3):
         assert api.call("POST", "/registrations", registration(c)).status == 409
     assert api.call("POST", "/registrations", registration(c, secret_number="9999")).status == 429
+
+
+class PauseAfterCounting:
+    """Holds chosen threads just after their attempt is counted (their first ``UpdateItem``),
+    until released: the place where concurrent attempts race the lock. A botocore hook on the
+    layer's DynamoDB client; other threads pass untouched."""
+
+    def __init__(self) -> None:
+        import threading
+
+        from exam_results.repositories.aws import client
+
+        self.counted: dict[str, threading.Event] = {}
+        self.go: dict[str, threading.Event] = {}
+        client("dynamodb").meta.events.register("after-call.dynamodb.UpdateItem", self._after_update)
+
+    def hold(self, name: str) -> None:
+        import threading
+
+        self.counted[name], self.go[name] = threading.Event(), threading.Event()
+
+    def _after_update(self, **_) -> None:
+        import threading
+
+        name = threading.current_thread().name
+        if name in self.counted and not self.counted[name].is_set():
+            self.counted[name].set()
+            assert self.go[name].wait(30), f"{name} was never released"
+
+
+def test_an_attempt_refused_while_others_are_in_flight_answers_the_time_actually_left(api, registered):
+    """The 5th attempt is counted while the 4th is still being checked; the 4th then fails and
+    locks; the 5th answers 15 minutes later: Retry-After is what is left of the lock, not 1800."""
+    import threading
+
+    with time_machine.travel(START, tick=False) as t:
+        c, _ = registered()
+        for _ in range(3):
+            assert login(api, c.id_number, "Wrong-pass-99").status == 401
+        pause = PauseAfterCounting()
+        answers = {}
+
+        def attempt(name):
+            pause.hold(name)
+            thread = threading.Thread(
+                target=lambda: answers.__setitem__(name, login(api, c.id_number, "Wrong-pass-99")), name=name
+            )
+            thread.start()
+            assert pause.counted[name].wait(30), f"{name} was not counted"
+            return thread
+
+        fourth = attempt("fourth")  # number 4: checked, will lock
+        t.shift(10 * 60)
+        fifth = attempt("fifth")  # number 5 > 4: refused unchecked
+        pause.go["fourth"].set()
+        fourth.join(30)
+        assert (answers["fourth"].status, answers["fourth"].header("Retry-After")) == (429, "1800")
+        t.shift(15 * 60)
+        pause.go["fifth"].set()
+        fifth.join(30)
+        refused = answers["fifth"]
+        assert (refused.status, refused.json()["code"]) == (429, "locked")
+        assert refused.header("Retry-After") == str(15 * 60)  # the lock ends 30 minutes after the 4th failed
+        # The lock itself agrees, and ends then.
+        assert login(api, c.id_number, c.password).header("Retry-After") == str(15 * 60)
+        t.shift(15 * 60)
+        assert login(api, c.id_number, c.password).status == 200

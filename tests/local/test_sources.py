@@ -39,6 +39,7 @@ def test_event_sources_are_read_from_the_template(sources: EventSources) -> None
     sqs = {q.function: q for q in sources.sqs_sources}
     assert sqs["Recorder"].batch_size == 5 and sqs["Recorder"].report_failures
     assert sqs["Other"].batch_size == 10 and not sqs["Other"].report_failures
+    assert sqs["Recorder"].concurrency == sqs["Other"].concurrency == 5  # no ScalingConfig: Lambda's first 5
     assert sqs["Recorder"].queue_url == sources.stack.physical("Jobs")
     # The disabled schedule is not run.
     assert [(s.function, s.kind) for s in sources.schedules] == [("Recorder", "ScheduleV2"), ("Other", "Schedule")]

@@ -78,9 +78,18 @@ class AttemptLimiter:
                 # Attempts beyond the limit while others are in flight are refused unchecked,
                 # and not counted: only checked attempts can fail.
                 self.repo.undo_attempt(pk)
-                raise self.policy.error(self.policy.window)
+                raise self.policy.error(self._time_left(pk))
             return Reservation(pk=pk, number=number)
         raise ConcurrentUpdate(pk)
+
+    def _time_left(self, pk: str) -> int:
+        """Seconds until an attempt can be counted again, read after the refusal: an attempt in
+        flight may have locked the record meanwhile (then what is left of the lock), else what is
+        left of the record's window (its in-flight attempts can still lock it for that long)."""
+        now = time.time()
+        record = self.repo.get_attempts(pk) or {}
+        until = max(float(record.get("locked_until", 0)), float(record.get("expires_at", 0)))
+        return max(1, math.ceil(until - now))
 
     def failed(self, reservation: Reservation) -> None:
         """The attempt was wrong: lock if it was the last one allowed."""
