@@ -84,6 +84,30 @@ def _process_environ() -> MutableMapping[str, str]:
         return current.process
 
 
+_METRICS_LOCK = threading.RLock()
+
+
+def serialise_metric_bookkeeping() -> None:
+    """Powertools keeps one metric set per process: one per container on Lambda, where no other
+    invocation runs while a handler flushes it. Threads of this harness share it, and a flush
+    racing another thread's clear raised 'Must contain at least one metric' (a 502 here, never on
+    Lambda). Only adding and flushing metrics is serialised, never a handler's work."""
+    from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
+
+    provider: Any = AmazonCloudWatchEMFProvider
+    if getattr(provider, "_harness_serialised", False):
+        return
+    for name in ("add_metric", "add_dimension", "add_metadata", "flush_metrics", "clear_metrics"):
+        original = getattr(provider, name)
+
+        def locked(*args: Any, _original: Callable[..., Any] = original, **kwargs: Any) -> Any:
+            with _METRICS_LOCK:
+                return _original(*args, **kwargs)
+
+        setattr(provider, name, locked)
+    provider._harness_serialised = True
+
+
 # Called around every ``Stack.invoke`` with (stack, logical id): each returns a context manager
 # entered for the invocation (``devtools.aws_calls`` attributes AWS calls to the function).
 INVOKE_HOOKS: list[Callable[[Stack, str], AbstractContextManager[Any]]] = []
@@ -407,6 +431,7 @@ class Stack:
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         """Run the function's handler in this thread, with the template's environment."""
         spec = self.function(logical_id)
+        serialise_metric_bookkeeping()
         process = _process_environ()
         with _ENV_LOCK:
             env = self.environment(spec, process)

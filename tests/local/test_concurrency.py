@@ -269,3 +269,46 @@ def test_sqs_batches_run_at_once_up_to_the_maximum_concurrency_each_message_once
     assert source["concurrency"] == 2
     assert len(calls) == 6 and {c["fn"] for c in calls} == {"worker"}, calls
     assert _most_at_once(calls) == 2  # two batches at once, never more
+
+
+def test_in_process_invocations_flushing_metrics_at_once_never_fail() -> None:
+    """Handlers in this harness's threads share Powertools' one metric set per process (one per
+    container on Lambda). A flush serialising the set while another invocation clears it raised
+    'Must contain at least one metric' — a 502 that Lambda never gives. The harness serialises
+    metric bookkeeping (never the handlers): here a flush is held mid-serialisation while a second
+    invocation flushes too, and both must succeed."""
+    from aws_lambda_powertools import Metrics
+    from aws_lambda_powertools.metrics import MetricUnit
+    from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
+
+    from devtools import stack as harness
+
+    harness.serialise_metric_bookkeeping()
+    metrics = Metrics(namespace="HarnessTest", service="harness")
+    serialise = AmazonCloudWatchEMFProvider.serialize_metric_set
+    first_inside = threading.Event()
+    second_flushed = threading.Event()
+
+    def slow_serialise(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if not first_inside.is_set():
+            first_inside.set()
+            second_flushed.wait(1.0)  # unserialised, the second flush clears the set meanwhile
+        return serialise(self, *args, **kwargs)
+
+    def invocation(first: bool) -> None:
+        if not first:
+            first_inside.wait(5)
+        metrics.add_metric(name="Calls", unit=MetricUnit.Count, value=1)
+        metrics.flush_metrics()
+        if not first:
+            second_flushed.set()
+
+    AmazonCloudWatchEMFProvider.serialize_metric_set = slow_serialise  # type: ignore[method-assign]
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            results = [pool.submit(invocation, first) for first in (True, False)]
+            for result in results:
+                result.result(timeout=10)  # raises what the invocation raised
+    finally:
+        AmazonCloudWatchEMFProvider.serialize_metric_set = serialise  # type: ignore[method-assign]
+        metrics.clear_metrics()

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from devtools.apigw import ApiResponse
 from devtools.headers import policy_headers
 from devtools.hostguard import GuardedEmulator
 from devtools.local import Handler
@@ -20,7 +21,7 @@ from tests.security.test_headers import assert_strict_csp
 
 class FakeApi:
     def request(self, method: str, path: str, body: bytes | None, headers: dict[str, str], query: str) -> Any:
-        return SimpleNamespace(status=200, body='{"ok": true}', headers={"Content-Type": "application/json"})
+        return ApiResponse(status=200, headers={"Content-Type": "application/json"}, body='{"ok": true}')
 
 
 @pytest.fixture(scope="module")
