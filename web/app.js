@@ -398,6 +398,7 @@
   function clearFieldErrors() {
     Array.prototype.forEach.call(document.querySelectorAll('.field-error'), function (n) {
       n.textContent = '';
+      n.removeAttribute('data-api-text');
     });
     Array.prototype.forEach.call(document.querySelectorAll('[aria-invalid="true"]'), function (n) {
       n.removeAttribute('aria-invalid');
@@ -413,12 +414,13 @@
   }
 
   /** Show one error next to a field. Returns true when the field exists on the page. */
-  function setFieldError(field, message) {
+  function setFieldError(field, message, fromApi) {
     if (typeof field !== 'string' || !field) { return false; }
     var input = document.getElementById(field);
     var errEl = document.getElementById(field + '-error');
     if (!input || !errEl || !/^(INPUT|SELECT|TEXTAREA)$/.test(input.tagName)) { return false; }
     errEl.textContent = message ? String(message) : t('error.check_answer');
+    if (fromApi && message) { errEl.setAttribute('data-api-text', ''); }
     input.setAttribute('aria-invalid', 'true');
     linkErrorElement(input, field + '-error');
     var f = input.closest('.field');
@@ -431,27 +433,30 @@
    * field (#<field>-error), plus a summary in #alert linking to the fields. Errors for
    * fields not on the page are listed in the summary. Focus moves to the first bad field.
    */
-  function showFieldErrors(body, fallbackMessage) {
+  function showFieldErrors(body, fallbackMessage, fromApi) {
     clearFieldErrors();
+    // Text the API wrote (in the Accept-Language it was sent) is marked data-api-text.
+    var apiAttrs = function (attrs) { if (fromApi) { attrs['data-api-text'] = ''; } return attrs; };
     var errors = body && Array.isArray(body.errors) ? body.errors : [];
     var list = el('ul', { 'class': 'alert__list' });
     var first = null;
     errors.forEach(function (e) {
       if (!e) { return; }
       var field = typeof e.field === 'string' ? e.field : null;
-      var msg = typeof e.message === 'string' && e.message ? e.message : t('error.check_answer');
-      if (setFieldError(field, msg)) {
+      var given = typeof e.message === 'string' && e.message;
+      var msg = given ? e.message : t('error.check_answer');
+      if (setFieldError(field, msg, fromApi && given)) {
         var input = document.getElementById(field);
         if (!first) { first = input; }
-        var link = el('a', { href: '#' + encodeURIComponent(field), text: msg });
+        var link = el('a', apiAttrs({ href: '#' + encodeURIComponent(field), text: msg }));
         link.addEventListener('click', function (ev) { ev.preventDefault(); input.focus(); });
         list.appendChild(el('li', null, link));
       } else {
-        list.appendChild(el('li', { text: msg }));
+        list.appendChild(el('li', apiAttrs({ text: msg })));
       }
     });
-    var message = (body && typeof body.message === 'string' && body.message) ||
-      fallbackMessage || t('error.some_answers');
+    var apiMessage = body && typeof body.message === 'string' && body.message;
+    var message = apiMessage ? el('p', apiAttrs({ text: apiMessage })) : (fallbackMessage || t('error.some_answers'));
     showAlert('error', list.childNodes.length ? [message, list] : [message]);
     // The error summary takes the focus: a screen reader hears every problem, each a link to its field.
     var region = alertRegion();
@@ -473,7 +478,7 @@
       showAlert('error', typeof custom === 'function' ? custom(res) : custom);
       return;
     }
-    if (res.status === 422) { showFieldErrors(body); return; }
+    if (res.status === 422) { showFieldErrors(body, undefined, true); return; }
     clearFieldErrors();
     if (res.status === 0) { showAlert('error', body.message); return; }
     if (res.status === 429) {
@@ -484,8 +489,8 @@
       showAlert('error', t('error.server'));
       return;
     }
-    showAlert('error', (typeof body.message === 'string' && body.message) ||
-      t('error.status', { status: res.status }));
+    showAlert('error', (typeof body.message === 'string' && body.message)
+      ? el('p', { text: body.message, 'data-api-text': '' }) : t('error.status', { status: res.status }));
   }
 
   /** Client-side checks: required fields present, passwords matching. Returns true if OK. */
@@ -636,6 +641,7 @@
    * s: {overall_score, grade, cefr_level, skills}
    */
   function statementTable(s, captionText) {
+    function value(v) { return el('td', { translate: 'no', text: display(v) }); }
     var table = el('table', { 'class': 'statement' });
     if (captionText) { table.appendChild(el('caption', { text: captionText })); }
     table.appendChild(el('thead', null, el('tr', null, [
@@ -646,20 +652,20 @@
     orderedSkills(s.skills).forEach(function (p) {
       tbody.appendChild(el('tr', { 'class': 'statement__skill', 'data-skill': p[0] }, [
         el('th', { scope: 'row', text: humaniseSkill(p[0]) }),
-        el('td', { text: display(p[1]) })
+        value(p[1])
       ]));
     });
     table.appendChild(tbody);
     var tfoot = el('tbody', { 'class': 'statement__overall' });
     tfoot.appendChild(el('tr', { 'data-row': 'overall_score' }, [
-      el('th', { scope: 'row', text: t('statement.overall_score') }), el('td', { text: display(s.overall_score) })
+      el('th', { scope: 'row', text: t('statement.overall_score') }), value(s.overall_score)
     ]));
     tfoot.appendChild(el('tr', { 'data-row': 'grade' }, [
-      el('th', { scope: 'row', text: t('statement.grade') }), el('td', { text: display(s.grade) })
+      el('th', { scope: 'row', text: t('statement.grade') }), value(s.grade)
     ]));
     tfoot.appendChild(el('tr', { 'data-row': 'cefr_level' }, [
       el('th', { scope: 'row', text: t('statement.cefr_level') }),
-      el('td', { text: (s.cefr_level === null || s.cefr_level === undefined || s.cefr_level === '') ? t('statement.not_awarded') : String(s.cefr_level) })
+      (s.cefr_level === null || s.cefr_level === undefined || s.cefr_level === '') ? el('td', { text: t('statement.not_awarded') }) : value(s.cefr_level)
     ]));
     table.appendChild(tfoot);
     return el('div', { 'class': 'table-wrap' }, table);

@@ -56,15 +56,16 @@ def patterns(lang: str) -> tuple[re.Pattern[str], ...]:
     return tuple(out)
 
 
-# Visible text nodes outside data (translate="no": names, numbers, e-mail addresses) and dates
-# (<time>: Intl.DateTimeFormat in the page's language), with the attributes people hear.
+# Visible text nodes outside data (translate="no": names, numbers, e-mail addresses), dates
+# (<time>: Intl.DateTimeFormat in the page's language) and the API's own messages
+# ([data-api-text]: written in the Accept-Language the page sent), with the attributes people hear.
 VISIBLE_TEXTS = """() => {
   const out = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let n = walker.nextNode(); n; n = walker.nextNode()) {
     const text = n.nodeValue.replace(/\\s+/g, ' ').trim();
     const parent = n.parentElement;
-    if (!text || !parent || parent.closest('[translate="no"], time, script, style, noscript')) continue;
+    if (!text || !parent || parent.closest('[translate="no"], [data-api-text], time, script, style, noscript')) continue;
     if (!parent.checkVisibility({ visibilityProperty: true, opacityProperty: false })) continue;
     out.push(text);
   }
