@@ -234,9 +234,13 @@
     window.location.replace('login.html' + (next ? '?next=' + encodeURIComponent(next) : ''));
   }
 
-  /** Read a query parameter, e.g. ?token=… */
+  // The address as loaded: a one-time token leaves the address bar at once (below), before the
+  // catalogue has loaded and the page script reads it.
+  var initialSearch = window.location.search;
+
+  /** Read a query parameter of the address the page was loaded with, e.g. ?token=… */
   function queryParam(name) {
-    try { return new URLSearchParams(window.location.search).get(name); } catch (e) { return null; }
+    try { return new URLSearchParams(initialSearch).get(name); } catch (e) { return null; }
   }
 
   /** Remove the query string (e.g. a one-time token) from the address bar and history. */
@@ -460,7 +464,10 @@
     showAlert('error', list.childNodes.length ? [message, list] : [message]);
     // The error summary takes the focus: a screen reader hears every problem, each a link to its field.
     var region = alertRegion();
-    if (region && first) { region.focus(); } else if (first) { first.focus(); }
+    if (region && first) {
+      region.setAttribute('tabindex', '-1');
+      region.focus();
+    } else if (first) { first.focus(); }
   }
 
   /**
@@ -741,6 +748,7 @@
     var cbs = readyCallbacks; readyCallbacks = [];
     cbs.forEach(function (fn) { fn(); });
   }
+  if (queryParam('token') !== null) { stripQuery(); }
   if (document.readyState === 'loading') {
     document.addEventListener('DOMContentLoaded', boot);
   } else {
