@@ -121,8 +121,15 @@
 
   /** The language switch: one button per language, in the header of every page. */
   function buildLanguageSwitch() {
+    // Made here, after the site title, so every page (a new one included) has it with no markup.
     var holder = document.getElementById('language-switch');
-    if (!holder) { return; }
+    if (!holder) {
+      var header = document.querySelector('.site-header__inner');
+      if (!header) { return; }
+      holder = el('div', { id: 'language-switch', 'class': 'language-switch' });
+      var title = header.querySelector('.site-title');
+      header.insertBefore(holder, title ? title.nextSibling : header.firstChild);
+    }
     clear(holder);
     holder.setAttribute('role', 'group');
     holder.setAttribute('aria-label', t('language.switch'));

@@ -19,7 +19,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
 from devtools.localproc import LocalProcess
-from tests.browser.i18n import untranslated, wait_translated
+from tests.browser.i18n import pages, untranslated, wait_translated
 from tests.browser.test_results_pages import upload
 
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -129,9 +129,11 @@ class Audit:
         self.page, self.lang = page, lang
         self.failures: list[str] = []
         self.states = 0
+        self.pages: set[str] = set()
 
     def __call__(self, state: str) -> None:
         self.states += 1
+        self.pages.add(self.page.url.split("?")[0].rsplit("/", 1)[-1])
         wait_translated(self.page, self.lang)
         for width, size in WIDTHS.items():
             self.page.set_viewport_size(size)
@@ -274,4 +276,5 @@ def test_every_page_in_every_state_has_no_wcag_22_aa_violation_and_no_untranslat
     log_out(page)
 
     assert audit.states == 27
+    assert sorted(audit.pages) == pages(), "a page of web/ has no state in this test: add its states"
     assert not audit.failures, "\n".join(audit.failures)
