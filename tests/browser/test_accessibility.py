@@ -47,6 +47,9 @@ def make_candidates(local: LocalProcess) -> dict[str, Candidate]:
         "released": Candidate("AXEREL001", "31415926", "Giulia Rilascio", "released"),
         "overdue": Candidate("AXEOVR001", "27182818", "Marco Ritardo", "overdue"),
         "pending": Candidate("AXEPEN001", "16180339", "Sara Attesa", "pending"),
+        # Registered, not yet confirmed: one for each language's run (it confirms, then resets).
+        "fresh-en": Candidate("AXEFRESHEN", "11223344", "Nora Nuova", "pending"),
+        "fresh-it": Candidate("AXEFRESHIT", "44332211", "Ugo Nuovo", "pending"),
     }
     rows = [
         "session_id,exam,exam_date,format,id_number,secret_number,candidate_number,candidate_name,"
@@ -56,6 +59,8 @@ def make_candidates(local: LocalProcess) -> dict[str, Candidate]:
         (people["released"], released_session, released_date, "PB", release_at),
         (people["overdue"], released_session, released_date, "PB", release_at),
         (people["pending"], pending_session, pending_date, "CB", pending_by),
+        (people["fresh-en"], pending_session, pending_date, "CB", pending_by),
+        (people["fresh-it"], pending_session, pending_date, "CB", pending_by),
     ]:
         exam = session.split("-")[0]
         rows.append(
@@ -72,8 +77,8 @@ def make_candidates(local: LocalProcess) -> dict[str, Candidate]:
             f"{released_session},{people['released'].id_number},195,B,C1,198,190,195,200,192",
         ],
     )
-    for c in people.values():
-        email = f"{c.id_number.lower()}@example.com"
+    for key, c in people.items():
+        email = email_of(c)
         body = {
             "id_number": c.id_number,
             "secret_number": c.secret,
@@ -84,12 +89,23 @@ def make_candidates(local: LocalProcess) -> dict[str, Candidate]:
         }
         status, answer = local.json("POST", "/api/registrations", body)
         assert status == 201, answer
+        if key.startswith("fresh-"):
+            continue
         token = re.search(r"token=([\w-]+)", local.wait_for_mail(email)["links"][0]).group(1)  # type: ignore[union-attr]
         assert local.json("POST", "/api/registrations/confirmations", {"token": token})[0] == 200
     time.sleep(max(0.0, (release_at - datetime.now(UTC)).total_seconds()) + 0.5)
     status, answer = local.control("/_local/release")
     assert status == 200 and all(i["ok"] for i in answer["invocations"]), answer
     return people
+
+
+def email_of(c: Candidate) -> str:
+    return f"{c.id_number.lower()}@example.com"
+
+
+def mailed_link(local: LocalProcess, c: Candidate, page_name: str, count: int) -> str:
+    mail = local.wait_for_mail(email_of(c), count=count)
+    return next(u for u in mail["links"] if f"/{page_name}?token=" in u)
 
 
 @pytest.fixture(scope="module")
@@ -203,6 +219,12 @@ def test_every_page_in_every_state_has_no_wcag_22_aa_violation_and_no_untranslat
     expect(alert).to_have_class(re.compile("alert--error"))
     expect(page.locator("#password")).not_to_have_attribute("aria-invalid", "true")
     audit("register: ID Number and Secret Number do not match")
+    fresh = candidates[f"fresh-{lang}"]
+    fill(page, {"id_number": fresh.id_number, "secret_number": fresh.secret, "email": f"again-{lang}@example.com"})
+    fill(page, {"password": PASSWORD, "confirm_password": PASSWORD})
+    submit(page, "register-form")
+    expect(alert.locator("a[href='login.html']")).to_be_visible()
+    audit("register: already registered")
 
     visit("login.html")
     audit("login: empty form")
@@ -218,6 +240,14 @@ def test_every_page_in_every_state_has_no_wcag_22_aa_violation_and_no_untranslat
             audit("login: wrong credentials")
     expect(alert.locator("a[href='forgot.html']")).to_be_visible()
     audit("login: locked")
+    fill(page, {"id_number": fresh.id_number, "password": PASSWORD})
+    submit(page, "login-form")
+    expect(page.locator("#resend-section")).to_be_visible()
+    audit("login: email not confirmed")
+
+    page.goto(mailed_link(local, fresh, "confirm.html", 1))
+    expect(page.locator("#confirm-success")).to_be_visible()
+    audit("confirm: confirmed")
 
     visit("forgot.html")
     audit("forgot: empty form")
@@ -248,6 +278,12 @@ def test_every_page_in_every_state_has_no_wcag_22_aa_violation_and_no_untranslat
     submit(page, "reset-form")
     expect(page.locator("#reset-form")).to_be_hidden()
     audit("reset: invalid link")
+    assert local.json("POST", "/api/password-resets", {"id_number": fresh.id_number})[0] == 202
+    page.goto(mailed_link(local, fresh, "reset.html", 2))
+    fill(page, {"password": PASSWORD, "confirm_password": PASSWORD})
+    submit(page, "reset-form")
+    expect(page.locator("#reset-success")).to_be_visible()
+    audit("reset: password changed")
 
     visit("verify.html")
     audit("verify: empty form")
@@ -275,6 +311,6 @@ def test_every_page_in_every_state_has_no_wcag_22_aa_violation_and_no_untranslat
     audit("account")
     log_out(page)
 
-    assert audit.states == 27
+    assert audit.states == 31
     assert sorted(audit.pages) == pages(), "a page of web/ has no state in this test: add its states"
     assert not audit.failures, "\n".join(audit.failures)
