@@ -153,6 +153,9 @@ class Audit:
         wait_translated(self.page, self.lang)
         for width, size in WIDTHS.items():
             self.page.set_viewport_size(size)
+            wide = self.page.evaluate("document.documentElement.scrollWidth")
+            if wide > size["width"]:  # WCAG 1.4.10 Reflow: no sideways scrolling
+                self.failures.append(f"{state} [{self.lang}, {width}]: {wide} px wide in a {size['width']} px window")
             results = AXE.run(self.page, options={"runOnly": {"type": "tag", "values": WCAG_22_AA}})
             for v in results.response["violations"]:
                 targets = "; ".join(" ".join(n["target"]) for n in v["nodes"][:3])
