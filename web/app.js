@@ -18,14 +18,141 @@
   var FLASH_KEY = 'er_flash';          // one-shot message shown on the next page
   var REQUEST_TIMEOUT_MS = 20000;
 
+  var LANG_KEY = 'er_lang';            // the language the candidate chose (localStorage)
+
   var SKILL_ORDER = ['reading', 'use_of_english', 'writing', 'listening', 'speaking'];
-  var SKILL_NAMES = {
-    reading: 'Reading',
-    use_of_english: 'Use of English',
-    writing: 'Writing',
-    listening: 'Listening',
-    speaking: 'Speaking'
-  };
+
+  /* --------------------------------------------------------------- languages */
+
+  /* locales/languages.json lists the languages ({code: {name, locale}}); locales/<code>.json is
+     that language's catalogue ({key: text}). Text takes {name} placeholders; in the pages,
+     {0}, {1}… stand for the element's own child elements, in order. */
+  var languages = { en: { name: 'English', locale: 'en-GB' } };
+  var lang = 'en';
+  var catalogue = {};
+
+  function localGet(key) {
+    try { return window.localStorage.getItem(key); } catch (e) { return null; }
+  }
+  function localSet(key, v) {
+    try { window.localStorage.setItem(key, v); } catch (e) { /* storage unavailable */ }
+  }
+
+  /** The stored choice, else the first browser language we have, else English. */
+  function chooseLanguage() {
+    var stored = localGet(LANG_KEY);
+    if (stored && Object.prototype.hasOwnProperty.call(languages, stored)) { return stored; }
+    var wanted = (window.navigator.languages && window.navigator.languages.length)
+      ? window.navigator.languages : [window.navigator.language || ''];
+    for (var i = 0; i < wanted.length; i++) {
+      var code = String(wanted[i] || '').toLowerCase().split('-')[0];
+      if (Object.prototype.hasOwnProperty.call(languages, code)) { return code; }
+    }
+    return 'en';
+  }
+
+  function getJSON(url) {
+    return window.fetch(url, { credentials: 'same-origin', cache: 'no-cache' }).then(function (res) {
+      if (!res.ok) { throw new Error(url + ': ' + res.status); }
+      return res.json();
+    });
+  }
+
+  function loadLanguage() {
+    return getJSON('locales/languages.json').then(function (list) {
+      if (list && typeof list === 'object' && list.en) { languages = list; }
+    }, function () { /* keep English */ }).then(function () {
+      lang = chooseLanguage();
+      return getJSON('locales/' + lang + '.json').catch(function () {
+        lang = 'en';
+        return getJSON('locales/en.json');
+      });
+    }).then(function (cat) { catalogue = cat || {}; }, function () { catalogue = {}; });
+  }
+
+  function locale() { return (languages[lang] && languages[lang].locale) || lang; }
+
+  function fill(text, params) {
+    return String(text).replace(/\{([A-Za-z0-9_]+)\}/g, function (m, name) {
+      return (params && Object.prototype.hasOwnProperty.call(params, name)) ? String(params[name]) : m;
+    });
+  }
+
+  /** The current language's text for key, placeholders filled with params (strings). */
+  function t(key, params) {
+    var text = Object.prototype.hasOwnProperty.call(catalogue, key) ? catalogue[key] : key;
+    return fill(text, params);
+  }
+
+  /** Like t, but params may be nodes: returns [text, node, text…] for el()/appendAll. */
+  function tNodes(key, params) {
+    var text = Object.prototype.hasOwnProperty.call(catalogue, key) ? catalogue[key] : key;
+    var out = [];
+    String(text).split(/(\{[A-Za-z0-9_]+\})/).forEach(function (part) {
+      var m = /^\{([A-Za-z0-9_]+)\}$/.exec(part);
+      if (m && params && Object.prototype.hasOwnProperty.call(params, m[1])) {
+        var v = params[m[1]];
+        out.push(v !== null && typeof v === 'object' && v.nodeType ? v : String(v));
+      } else if (part) {
+        out.push(part);
+      }
+    });
+    return out;
+  }
+
+  /** Translate data-i18n (content) and data-i18n-attr ("attr=key;attr=key") under root. */
+  function applyTranslations(root) {
+    Array.prototype.forEach.call(root.querySelectorAll('[data-i18n]'), function (node) {
+      // The element's own child elements (links, <strong>…) fill {0}, {1}… in document order.
+      if (!node.i18nKids) { node.i18nKids = Array.prototype.slice.call(node.children); }
+      var kids = {};
+      node.i18nKids.forEach(function (k, i) { kids[String(i)] = k; });
+      var parts = tNodes(node.getAttribute('data-i18n'), kids);
+      clear(node);
+      appendAll(node, parts);
+    });
+    Array.prototype.forEach.call(root.querySelectorAll('[data-i18n-attr]'), function (node) {
+      node.getAttribute('data-i18n-attr').split(';').forEach(function (pair) {
+        var kv = pair.split('=');
+        if (kv.length === 2 && kv[0].trim()) { node.setAttribute(kv[0].trim(), t(kv[1].trim())); }
+      });
+    });
+  }
+
+  /** The language switch: one button per language, in the header of every page. */
+  function buildLanguageSwitch() {
+    // Made here, after the site title, so every page (a new one included) has it with no markup.
+    var holder = document.getElementById('language-switch');
+    if (!holder) {
+      var header = document.querySelector('.site-header__inner');
+      if (!header) { return; }
+      holder = el('div', { id: 'language-switch', 'class': 'language-switch' });
+      var title = header.querySelector('.site-title');
+      header.insertBefore(holder, title ? title.nextSibling : header.firstChild);
+    }
+    clear(holder);
+    holder.setAttribute('role', 'group');
+    holder.setAttribute('aria-label', t('language.switch'));
+    Object.keys(languages).forEach(function (code) {
+      var b = el('button', {
+        type: 'button', 'class': 'language-switch__option', lang: code,
+        'aria-pressed': code === lang ? 'true' : 'false', 'data-language': code,
+        text: languages[code].name || code
+      });
+      b.addEventListener('click', function () { switchLanguage(code); });
+      holder.appendChild(b);
+    });
+  }
+
+  /** Remember the choice; a logged-in candidate's account follows it (emails are in that language). */
+  function switchLanguage(code) {
+    if (!Object.prototype.hasOwnProperty.call(languages, code)) { return Promise.resolve(); }
+    localSet(LANG_KEY, code);
+    var saved = isLoggedIn()
+      ? api('PATCH', '/me', { language: code }, { redirectOn401: false }).then(function () {}, function () {})
+      : Promise.resolve();
+    return saved.then(function () { window.location.reload(); });
+  }
 
   /* ------------------------------------------------------------------ storage */
 
@@ -114,9 +241,13 @@
     window.location.replace('login.html' + (next ? '?next=' + encodeURIComponent(next) : ''));
   }
 
-  /** Read a query parameter, e.g. ?token=… */
+  // The address as loaded: a one-time token leaves the address bar at once (below), before the
+  // catalogue has loaded and the page script reads it.
+  var initialSearch = window.location.search;
+
+  /** Read a query parameter of the address the page was loaded with, e.g. ?token=… */
   function queryParam(name) {
-    try { return new URLSearchParams(window.location.search).get(name); } catch (e) { return null; }
+    try { return new URLSearchParams(initialSearch).get(name); } catch (e) { return null; }
   }
 
   /** Remove the query string (e.g. a one-time token) from the address bar and history. */
@@ -144,7 +275,7 @@
    */
   function api(method, path, body, opts) {
     opts = opts || {};
-    var headers = { 'Accept': 'application/json' };
+    var headers = { 'Accept': 'application/json', 'Accept-Language': lang };
     var init = { method: method, headers: headers, credentials: 'same-origin', cache: 'no-store' };
     if (body !== undefined && body !== null) {
       headers['Content-Type'] = 'application/json';
@@ -171,13 +302,13 @@
     }, function () {
       return {
         status: 0,
-        body: { code: 'network_error', message: 'We could not reach the service. Check your connection and try again.' },
+        body: { code: 'network_error', message: t('error.network') },
         headers: new Headers()
       };
     }).then(function (result) {
       if (timer) { window.clearTimeout(timer); }
       if (result.status === 401 && requiresAuth() && opts.redirectOn401 !== false) {
-        goToLogin('Your session has ended. Please log in again.');
+        goToLogin(t('session.ended'));
         // Keep the page from acting on the answer while the browser navigates away.
         return new Promise(function () {});
       }
@@ -203,12 +334,16 @@
     return Math.max(1, Math.ceil(s / 60));
   }
 
-  function minutesText(n) { return n + (n === 1 ? ' minute' : ' minutes'); }
+  function minutesText(n) {
+    var form = 'other';
+    try { form = new Intl.PluralRules(locale()).select(n) === 'one' ? 'one' : 'other'; } catch (e) { /* other */ }
+    return t('time.minutes.' + form, { n: n });
+  }
 
   /** "Try again in N minutes." or "Try again later." */
   function tryAgainText(headers) {
     var m = retryAfterMinutes(headers);
-    return m === null ? 'Try again later.' : 'Try again in ' + minutesText(m) + '.';
+    return m === null ? t('error.try_later') : t('error.try_again_in', { minutes: minutesText(m) });
   }
 
   /* ------------------------------------------------------------------- DOM bits */
@@ -249,7 +384,7 @@
     if (!region) { return; }
     clear(region);
     region.className = 'alert alert--' + (type || 'info');
-    var heading = { error: 'There is a problem', success: 'Done', info: 'Information' }[type] || 'Information';
+    var heading = t('alert.title.' + (type === 'error' ? 'error' : type === 'success' ? 'success' : 'info'));
     var wrapper = el('div', { 'class': 'alert__body' });
     if (type === 'error') { wrapper.appendChild(el('p', { 'class': 'alert__title', text: heading })); }
     var items = Array.isArray(content) ? content : [content];
@@ -274,6 +409,7 @@
   function clearFieldErrors() {
     Array.prototype.forEach.call(document.querySelectorAll('.field-error'), function (n) {
       n.textContent = '';
+      n.removeAttribute('data-api-text');
     });
     Array.prototype.forEach.call(document.querySelectorAll('[aria-invalid="true"]'), function (n) {
       n.removeAttribute('aria-invalid');
@@ -289,12 +425,13 @@
   }
 
   /** Show one error next to a field. Returns true when the field exists on the page. */
-  function setFieldError(field, message) {
+  function setFieldError(field, message, fromApi) {
     if (typeof field !== 'string' || !field) { return false; }
     var input = document.getElementById(field);
     var errEl = document.getElementById(field + '-error');
     if (!input || !errEl || !/^(INPUT|SELECT|TEXTAREA)$/.test(input.tagName)) { return false; }
-    errEl.textContent = message ? String(message) : 'Check this answer.';
+    errEl.textContent = message ? String(message) : t('error.check_answer');
+    if (fromApi && message) { errEl.setAttribute('data-api-text', ''); }
     input.setAttribute('aria-invalid', 'true');
     linkErrorElement(input, field + '-error');
     var f = input.closest('.field');
@@ -307,29 +444,37 @@
    * field (#<field>-error), plus a summary in #alert linking to the fields. Errors for
    * fields not on the page are listed in the summary. Focus moves to the first bad field.
    */
-  function showFieldErrors(body, fallbackMessage) {
+  function showFieldErrors(body, fallbackMessage, fromApi) {
     clearFieldErrors();
+    // Text the API wrote (in the Accept-Language it was sent) is marked data-api-text.
+    var apiAttrs = function (attrs) { if (fromApi) { attrs['data-api-text'] = ''; } return attrs; };
     var errors = body && Array.isArray(body.errors) ? body.errors : [];
     var list = el('ul', { 'class': 'alert__list' });
     var first = null;
     errors.forEach(function (e) {
       if (!e) { return; }
       var field = typeof e.field === 'string' ? e.field : null;
-      var msg = typeof e.message === 'string' && e.message ? e.message : 'Check this answer.';
-      if (setFieldError(field, msg)) {
+      var given = typeof e.message === 'string' && e.message;
+      var msg = given ? e.message : t('error.check_answer');
+      if (setFieldError(field, msg, fromApi && given)) {
         var input = document.getElementById(field);
         if (!first) { first = input; }
-        var link = el('a', { href: '#' + encodeURIComponent(field), text: msg });
+        var link = el('a', apiAttrs({ href: '#' + encodeURIComponent(field), text: msg }));
         link.addEventListener('click', function (ev) { ev.preventDefault(); input.focus(); });
         list.appendChild(el('li', null, link));
       } else {
-        list.appendChild(el('li', { text: msg }));
+        list.appendChild(el('li', apiAttrs({ text: msg })));
       }
     });
-    var message = (body && typeof body.message === 'string' && body.message) ||
-      fallbackMessage || 'Some answers need correcting.';
+    var apiMessage = body && typeof body.message === 'string' && body.message;
+    var message = apiMessage ? el('p', apiAttrs({ text: apiMessage })) : (fallbackMessage || t('error.some_answers'));
     showAlert('error', list.childNodes.length ? [message, list] : [message]);
-    if (first) { first.focus(); }
+    // The error summary takes the focus: a screen reader hears every problem, each a link to its field.
+    var region = alertRegion();
+    if (region && first) {
+      region.setAttribute('tabindex', '-1');
+      region.focus();
+    } else if (first) { first.focus(); }
   }
 
   /**
@@ -347,19 +492,19 @@
       showAlert('error', typeof custom === 'function' ? custom(res) : custom);
       return;
     }
-    if (res.status === 422) { showFieldErrors(body); return; }
+    if (res.status === 422) { showFieldErrors(body, undefined, true); return; }
     clearFieldErrors();
     if (res.status === 0) { showAlert('error', body.message); return; }
     if (res.status === 429) {
-      showAlert('error', 'Too many attempts. ' + tryAgainText(res.headers));
+      showAlert('error', t('error.too_many_attempts', { try_again: tryAgainText(res.headers) }));
       return;
     }
     if (res.status >= 500) {
-      showAlert('error', 'Sorry, the service is not working right now. Try again in a few minutes.');
+      showAlert('error', t('error.server'));
       return;
     }
-    showAlert('error', (typeof body.message === 'string' && body.message) ||
-      'Something went wrong (error ' + res.status + '). Try again.');
+    showAlert('error', (typeof body.message === 'string' && body.message)
+      ? el('p', { text: body.message, 'data-api-text': '' }) : t('error.status', { status: res.status }));
   }
 
   /** Client-side checks: required fields present, passwords matching. Returns true if OK. */
@@ -368,16 +513,16 @@
     Array.prototype.forEach.call(form.querySelectorAll('[required]'), function (input) {
       var empty = input.type === 'checkbox' ? !input.checked : !String(input.value).trim();
       if (empty) {
-        errors.push({ field: input.id, message: (labels && labels[input.id]) || 'This field is required.' });
+        errors.push({ field: input.id, message: (labels && labels[input.id]) || t('error.required') });
       }
     });
     var pw = form.querySelector('#password');
     var cpw = form.querySelector('#confirm_password');
     if (pw && cpw && cpw.value && pw.value !== cpw.value) {
-      errors.push({ field: 'confirm_password', message: 'The passwords do not match.' });
+      errors.push({ field: 'confirm_password', message: t('error.passwords_differ') });
     }
     if (errors.length) {
-      showFieldErrors({ message: 'Some answers need correcting.', errors: errors });
+      showFieldErrors({ message: t('error.some_answers'), errors: errors });
       return false;
     }
     return true;
@@ -402,7 +547,7 @@
       busy = true;
       setBusy(form, true);
       Promise.resolve().then(function () { return handler(form); }).catch(function () {
-        showAlert('error', 'Something went wrong. Try again.');
+        showAlert('error', t('error.unexpected'));
       }).then(function () {
         busy = false;
         setBusy(form, false);
@@ -439,7 +584,7 @@
       if (isNaN(d.getTime())) { return String(s); }
     }
     try {
-      return new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: tz }).format(d);
+      return new Intl.DateTimeFormat(locale(), { day: 'numeric', month: 'long', year: 'numeric', timeZone: tz }).format(d);
     } catch (e) { return String(s); }
   }
 
@@ -453,7 +598,7 @@
     };
     if (timeZone) { opts.timeZone = timeZone; }
     try {
-      return new Intl.DateTimeFormat('en-GB', opts).format(d);
+      return new Intl.DateTimeFormat(locale(), opts).format(d);
     } catch (e) {
       return d.toISOString();
     }
@@ -463,10 +608,10 @@
     try { return Intl.DateTimeFormat().resolvedOptions().timeZone || ''; } catch (e) { return ''; }
   }
 
-  /** use_of_english → "Use of English". */
+  /** use_of_english → "Use of English" (skill names are the catalogue's skill.<name>). */
   function humaniseSkill(key) {
     var k = String(key);
-    if (Object.prototype.hasOwnProperty.call(SKILL_NAMES, k)) { return SKILL_NAMES[k]; }
+    if (Object.prototype.hasOwnProperty.call(catalogue, 'skill.' + k)) { return t('skill.' + k); }
     var small = { of: 1, and: 1, the: 1, in: 1, to: 1, a: 1 };
     return k.split(/[_\s-]+/).filter(Boolean).map(function (w, i) {
       w = w.toLowerCase();
@@ -495,8 +640,8 @@
 
   function formatFormat(f) {
     var v = String(f || '').toUpperCase();
-    if (v === 'PB' || v === 'PAPER') { return 'Paper-based'; }
-    if (v === 'CB' || v === 'COMPUTER') { return 'Computer-based'; }
+    if (v === 'PB' || v === 'PAPER') { return t('format.pb'); }
+    if (v === 'CB' || v === 'COMPUTER') { return t('format.cb'); }
     return f ? String(f) : '—';
   }
 
@@ -510,30 +655,31 @@
    * s: {overall_score, grade, cefr_level, skills}
    */
   function statementTable(s, captionText) {
+    function value(v) { return el('td', { translate: 'no', text: display(v) }); }
     var table = el('table', { 'class': 'statement' });
     if (captionText) { table.appendChild(el('caption', { text: captionText })); }
     table.appendChild(el('thead', null, el('tr', null, [
-      el('th', { scope: 'col', text: 'Component' }),
-      el('th', { scope: 'col', text: 'Result' })
+      el('th', { scope: 'col', text: t('statement.component') }),
+      el('th', { scope: 'col', text: t('statement.result') })
     ])));
     var tbody = el('tbody');
     orderedSkills(s.skills).forEach(function (p) {
       tbody.appendChild(el('tr', { 'class': 'statement__skill', 'data-skill': p[0] }, [
         el('th', { scope: 'row', text: humaniseSkill(p[0]) }),
-        el('td', { text: display(p[1]) })
+        value(p[1])
       ]));
     });
     table.appendChild(tbody);
     var tfoot = el('tbody', { 'class': 'statement__overall' });
     tfoot.appendChild(el('tr', { 'data-row': 'overall_score' }, [
-      el('th', { scope: 'row', text: 'Overall score' }), el('td', { text: display(s.overall_score) })
+      el('th', { scope: 'row', text: t('statement.overall_score') }), value(s.overall_score)
     ]));
     tfoot.appendChild(el('tr', { 'data-row': 'grade' }, [
-      el('th', { scope: 'row', text: 'Grade' }), el('td', { text: display(s.grade) })
+      el('th', { scope: 'row', text: t('statement.grade') }), value(s.grade)
     ]));
     tfoot.appendChild(el('tr', { 'data-row': 'cefr_level' }, [
-      el('th', { scope: 'row', text: 'CEFR level' }),
-      el('td', { text: (s.cefr_level === null || s.cefr_level === undefined || s.cefr_level === '') ? 'Not awarded' : String(s.cefr_level) })
+      el('th', { scope: 'row', text: t('statement.cefr_level') }),
+      (s.cefr_level === null || s.cefr_level === undefined || s.cefr_level === '') ? el('td', { text: t('statement.not_awarded') }) : value(s.cefr_level)
     ]));
     table.appendChild(tfoot);
     return el('div', { 'class': 'table-wrap' }, table);
@@ -544,7 +690,7 @@
   function logout() {
     var done = function () {
       clearSession();
-      setFlash('success', 'You have logged out.');
+      setFlash('success', t('logout.done'));
       window.location.assign('index.html');
     };
     if (!isLoggedIn()) { done(); return Promise.resolve(); }
@@ -573,7 +719,7 @@
 
   function init() {
     if (requiresAuth() && !isLoggedIn()) {
-      goToLogin('Please log in to see this page.');
+      goToLogin(t('session.required'));
       return false;
     }
     initNav();
@@ -589,12 +735,27 @@
     if (ready) { fn(); } else { readyCallbacks.push(fn); }
   }
   function boot() {
+    loadLanguage().then(function () {
+      document.documentElement.lang = lang;
+      applyTranslations(document);
+      buildLanguageSwitch();
+    }).then(start, start).then(shown, shown);
+  }
+  function shown() {
+    document.documentElement.classList.remove('i18n-loading');
+    document.documentElement.setAttribute('data-i18n-ready', lang);
+  }
+  // Hidden until the catalogue is applied, so an Italian page never flashes English (style.css).
+  document.documentElement.classList.add('i18n-loading');
+  window.setTimeout(function () { document.documentElement.classList.remove('i18n-loading'); }, 5000);
+  function start() {
     var ok = init();
     ready = true;
     if (!ok) { readyCallbacks = []; return; }
     var cbs = readyCallbacks; readyCallbacks = [];
     cbs.forEach(function (fn) { fn(); });
   }
+  if (queryParam('token') !== null) { stripQuery(); }
   if (document.readyState === 'loading') {
     document.addEventListener('DOMContentLoaded', boot);
   } else {
@@ -602,6 +763,10 @@
   }
 
   window.ER = {
+    t: t,
+    tNodes: tNodes,
+    language: function () { return lang; },
+    switchLanguage: switchLanguage,
     api: api,
     apiBase: apiBase,
     getSession: getSession,

@@ -160,6 +160,6 @@ def test_api_field_errors_show_next_to_fields_on_a_phone_screen(page: Page, shot
     expect(password).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#password-error")).not_to_be_empty()
     expect(page.locator("#alert .alert__list a")).to_have_count(1)
-    expect(password).to_be_focused()
+    expect(page.locator("#alert")).to_be_focused()  # the error summary, each error a link to its field
     assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scrolling
     shot(page, "register-422")

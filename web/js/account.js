@@ -32,17 +32,17 @@
     box.addEventListener('change', function () {
       var wanted = box.checked;
       box.disabled = true;
-      status.textContent = 'Saving…';
+      status.textContent = ER.t('account.newsletter.saving');
       ER.clearFieldErrors();
       ER.api('PATCH', '/me', { newsletter_opt_in: wanted }).then(function (res) {
         box.disabled = false;
         if (res.status === 200) {
           if (res.body && typeof res.body === 'object' && 'newsletter_opt_in' in res.body) { fill(res.body); } else { saved = wanted; }
-          status.textContent = saved ? 'Saved. You will receive the newsletter.' : 'Saved. You will not receive the newsletter.';
+          status.textContent = ER.t(saved ? 'account.newsletter.saved_on' : 'account.newsletter.saved_off');
           return;
         }
         box.checked = saved;
-        status.textContent = 'Your choice was not saved.';
+        status.textContent = ER.t('account.newsletter.not_saved');
         ER.showError(res);
       });
     });
@@ -55,13 +55,13 @@
     });
 
     deleteBtn.addEventListener('click', function () {
-      var ok = window.confirm('Delete your account?\n\nYour login, email address and newsletter choice will be deleted and you will be logged out. Your exam results stay with the exam board.');
+      var ok = window.confirm(ER.t('account.delete.confirm'));
       if (!ok) { return; }
       deleteBtn.disabled = true;
       ER.api('DELETE', '/me').then(function (res) {
         if (res.status === 204 || res.status === 200) {
           ER.clearSession();
-          ER.setFlash('success', 'Your account has been deleted. Your exam results stay with the exam board; you can register again with your Confirmation of Entry.');
+          ER.setFlash('success', ER.t('account.delete.done'));
           window.location.assign('index.html');
           return;
         }

@@ -19,10 +19,10 @@
     ER.onSubmit(resendForm, function () {
       ER.clearAlert();
       ER.clearFieldErrors();
-      if (!ER.checkRequired(resendForm, { id_number: 'Enter your ID Number.' })) { return; }
+      if (!ER.checkRequired(resendForm, { id_number: ER.t('error.id_number.required') })) { return; }
       return ER.api('POST', '/registrations/confirmations/resend', { id_number: ER.trimmed('id_number') }).then(function (res) {
         if (res.status === 202 || res.status === 200) {
-          ER.showAlert('info', 'If that ID Number is registered and its email address is not yet confirmed, we have sent a new confirmation email. Check your inbox and spam folder. The link works for 24 hours.');
+          ER.showAlert('info', ER.t('resend.sent'));
           return;
         }
         ER.showError(res);
@@ -30,23 +30,23 @@
     });
 
     if (!token) {
-      showResend('To confirm your email address, open the link in the email we sent you. If you cannot find it, or it has expired, ask for a new one below.');
+      showResend(ER.t('confirm.no_token'));
       return;
     }
 
     ER.api('POST', '/registrations/confirmations', { token: token }).then(function (res) {
       if (res.status === 200 || res.status === 204) {
-        status.textContent = 'Thank you. Your email address is confirmed.';
+        status.textContent = ER.t('confirm.done');
         success.hidden = false;
-        ER.showAlert('success', 'Your email address is confirmed. You can now log in.');
+        ER.showAlert('success', ER.t('confirm.done.alert'));
         return;
       }
       if (res.status === 400 || res.status === 422 || res.status === 404) {
-        showResend('This confirmation link is not valid. It may have expired (links work for 24 hours), already been used, or been copied incompletely.');
-        ER.showAlert('error', 'This confirmation link is invalid or has expired. If you have already confirmed your email address, you can log in. Otherwise ask for a new link below.');
+        showResend(ER.t('confirm.invalid'));
+        ER.showAlert('error', ER.t('confirm.invalid.alert'));
         return;
       }
-      showResend('We could not confirm your email address just now.');
+      showResend(ER.t('confirm.failed'));
       ER.showError(res);
     });
   });

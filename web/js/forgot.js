@@ -8,19 +8,16 @@
     ER.onSubmit(form, function () {
       ER.clearAlert();
       ER.clearFieldErrors();
-      if (!ER.checkRequired(form, { id_number: 'Enter your ID Number.' })) { return; }
+      if (!ER.checkRequired(form, { id_number: ER.t('error.id_number.required') })) { return; }
       return ER.api('POST', '/password-resets', { id_number: ER.trimmed('id_number') }, { auth: false }).then(function (res) {
         if (res.status === 202 || res.status === 200) {
           form.hidden = true;
-          ER.showAlert('info', [
-            'If that ID is registered, we sent an email with a link to reset your password.',
-            'The link works for 60 minutes and can be used once. Check your spam folder if it does not arrive.'
-          ]);
+          ER.showAlert('info', [ER.t('forgot.sent'), ER.t('forgot.sent.more')]);
           return;
         }
         ER.showError(res, {
           '429': function (r) {
-            return 'Too many password reset requests. ' + ER.tryAgainText(r.headers);
+            return ER.t('forgot.too_many', { try_again: ER.tryAgainText(r.headers) });
           }
         });
       });

@@ -15,8 +15,8 @@
       ER.clearFieldErrors();
       resendSection.hidden = true;
       if (!ER.checkRequired(form, {
-        id_number: 'Enter your ID Number.',
-        password: 'Enter your password.'
+        id_number: ER.t('error.id_number.required'),
+        password: ER.t('error.password.required')
       })) { return; }
 
       var payload = { id_number: ER.trimmed('id_number'), password: ER.value('password') };
@@ -29,24 +29,22 @@
         }
         password.value = '';
         if (res.status === 403 && res.body && res.body.code === 'email_not_confirmed') {
-          ER.showAlert('error', [
-            'You need to confirm your email address before you can log in.',
-            'Open the link in the email we sent when you registered, or send a new one below.'
-          ]);
+          ER.showAlert('error', [ER.t('login.not_confirmed'), ER.t('login.not_confirmed.more')]);
           resendSection.hidden = false;
           return;
         }
         ER.showError(res, {
-          invalid_credentials: 'The ID Number or password is not right. Check them and try again. After 4 wrong passwords you will not be able to log in for 30 minutes.',
+          invalid_credentials: ER.t('login.invalid'),
           locked: function (r) {
             return [
-              'You entered the wrong password too many times. ' + ER.tryAgainText(r.headers),
-              ER.el('p', null, ['If you have forgotten your password, you can ',
-                ER.el('a', { href: 'forgot.html', text: 'reset it' }), ' now.'])
+              ER.t('login.locked', { try_again: ER.tryAgainText(r.headers) }),
+              ER.el('p', null, ER.tNodes('login.locked.reset', {
+                link: ER.el('a', { href: 'forgot.html', text: ER.t('login.locked.reset.link') })
+              }))
             ];
           },
           '429': function (r) {
-            return 'You entered the wrong password too many times. ' + ER.tryAgainText(r.headers);
+            return ER.t('login.locked', { try_again: ER.tryAgainText(r.headers) });
           }
         });
       });
@@ -56,12 +54,12 @@
       ER.clearFieldErrors();
       var idNumber = ER.trimmed('id_number');
       if (!idNumber) {
-        ER.showFieldErrors({ message: 'Enter your ID Number first.', errors: [{ field: 'id_number', message: 'Enter your ID Number.' }] });
+        ER.showFieldErrors({ message: ER.t('login.resend.id_first'), errors: [{ field: 'id_number', message: ER.t('error.id_number.required') }] });
         return;
       }
       return ER.api('POST', '/registrations/confirmations/resend', { id_number: idNumber }, { auth: false }).then(function (res) {
         if (res.status === 202 || res.status === 200) {
-          ER.showAlert('info', 'If that ID Number is registered and its email address is not yet confirmed, we have sent a new confirmation email. Check your inbox and spam folder. The link works for 24 hours.');
+          ER.showAlert('info', ER.t('resend.sent'));
           resendSection.hidden = true;
           return;
         }

@@ -10,12 +10,12 @@
       ER.clearAlert();
       ER.clearFieldErrors();
       if (!ER.checkRequired(form, {
-        id_number: 'Enter your ID Number.',
-        secret_number: 'Enter your Secret Number.',
-        email: 'Enter your email address.',
-        password: 'Create a password.',
-        confirm_password: 'Enter your password again.',
-        accept_terms: 'You must accept the terms of use to register.'
+        id_number: ER.t('error.id_number.required'),
+        secret_number: ER.t('error.secret_number.required'),
+        email: ER.t('error.email.required'),
+        password: ER.t('error.new_password.required'),
+        confirm_password: ER.t('error.confirm_password.required'),
+        accept_terms: ER.t('error.accept_terms.required')
       })) { return; }
 
       var payload = {
@@ -25,7 +25,9 @@
         password: ER.value('password'),
         confirm_password: ER.value('confirm_password'),
         accept_terms: ER.checked('accept_terms'),
-        newsletter_opt_in: ER.checked('newsletter_opt_in')
+        newsletter_opt_in: ER.checked('newsletter_opt_in'),
+        // The account's emails are written in the language the candidate registered in.
+        language: ER.language()
       };
 
       return ER.api('POST', '/registrations', payload).then(function (res) {
@@ -34,29 +36,31 @@
           form.reset();
           form.hidden = true;
           ER.showAlert('success', [
-            ER.el('p', { 'class': 'alert__title', text: 'Check your email to confirm your address' }),
-            ER.el('p', null, ['We have sent a confirmation link to ', ER.el('strong', { text: email }),
-              '. Open it within 24 hours to finish registering. Then you can log in.']),
-            ER.el('p', null, ['No email? Check your spam folder, or ',
-              ER.el('a', { href: 'confirm.html', text: 'ask for a new confirmation email' }), '.'])
+            ER.el('p', { 'class': 'alert__title', text: ER.t('register.done.title') }),
+            ER.el('p', null, ER.tNodes('register.done.sent', { email: ER.el('strong', { text: email, translate: 'no' }) })),
+            ER.el('p', null, ER.tNodes('register.done.no_email', {
+              link: ER.el('a', { href: 'confirm.html', text: ER.t('register.done.no_email.link') })
+            }))
           ]);
           return;
         }
         // Never keep the passwords in the form after a failed attempt that was not a field error.
         ER.showError(res, {
-          credentials_mismatch: 'The ID Number and Secret Number do not match our records. Check them against your Confirmation of Entry. If they still do not work, contact your exam centre.',
+          credentials_mismatch: ER.t('register.mismatch'),
           already_registered: function () {
             return [
-              'This ID Number is already registered.',
-              ER.el('p', null, [ER.el('a', { href: 'login.html', text: 'Log in' }), ' or ',
-                ER.el('a', { href: 'forgot.html', text: 'reset your password' }), ' if you have forgotten it.'])
+              ER.t('register.already'),
+              ER.el('p', null, ER.tNodes('register.already.more', {
+                login: ER.el('a', { href: 'login.html', text: ER.t('register.already.login') }),
+                reset: ER.el('a', { href: 'forgot.html', text: ER.t('register.already.reset') })
+              }))
             ];
           },
           too_many_attempts: function (r) {
-            return 'The Secret Number was entered wrongly too many times for this ID Number. ' + ER.tryAgainText(r.headers);
+            return ER.t('register.too_many_secrets', { try_again: ER.tryAgainText(r.headers) });
           },
           '429': function (r) {
-            return 'Too many attempts for this ID Number. ' + ER.tryAgainText(r.headers);
+            return ER.t('register.too_many', { try_again: ER.tryAgainText(r.headers) });
           }
         });
       });

@@ -12,8 +12,10 @@
     function invalidLink() {
       form.hidden = true;
       ER.showAlert('error', [
-        'This password reset link is invalid or has expired. Links work for 60 minutes and only once.',
-        ER.el('p', null, [ER.el('a', { href: 'forgot.html', text: 'Ask for a new reset link' }), '.'])
+        ER.t('reset.invalid'),
+        ER.el('p', null, ER.tNodes('reset.invalid.more', {
+          link: ER.el('a', { href: 'forgot.html', text: ER.t('reset.invalid.link') })
+        }))
       ]);
     }
 
@@ -23,8 +25,8 @@
       ER.clearAlert();
       ER.clearFieldErrors();
       if (!ER.checkRequired(form, {
-        password: 'Enter a new password.',
-        confirm_password: 'Enter your new password again.'
+        password: ER.t('error.reset_password.required'),
+        confirm_password: ER.t('error.reset_confirm.required')
       })) { return; }
       var payload = { token: token, password: ER.value('password'), confirm_password: ER.value('confirm_password') };
       return ER.api('POST', '/password-resets/confirmations', payload, { auth: false }).then(function (res) {
@@ -33,7 +35,7 @@
           form.hidden = true;
           ER.clearSession(); // a reset ends every session of the ID
           success.hidden = false;
-          ER.showAlert('success', 'Your password has been changed. You can now log in with your new password.');
+          ER.showAlert('success', ER.t('reset.done'));
           return;
         }
         if (res.status === 400 || (res.body && res.body.code === 'invalid_token')) {

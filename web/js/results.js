@@ -8,30 +8,38 @@
     return el('time', { datetime: String(iso), text: text });
   }
 
+  /* A centre's name and number are data, never translated (translate="no"). */
   function centreText(centre) {
     centre = centre || {};
-    var name = centre.name ? String(centre.name) : 'your centre';
-    return centre.number ? name + ' (' + String(centre.number) + ')' : name;
+    if (!centre.name && !centre.number) { return ER.t('results.your_centre'); }
+    var name = centre.name ? String(centre.name) : '';
+    return centre.number ? (name ? name + ' (' + String(centre.number) + ')' : String(centre.number)) : name;
+  }
+  function centreEl(centre, tag) {
+    centre = centre || {};
+    var known = !!(centre.name || centre.number);
+    return el(tag || 'span', { text: centreText(centre), translate: known ? 'no' : null });
+  }
+  function dataEl(v) {
+    return (v === null || v === undefined || v === '') ? '—' : el('span', { translate: 'no', text: String(v) });
   }
 
   function pendingBlock(item) {
     var iso = item.results_available_by;
     var block = el('div', { 'class': 'status status--pending', 'data-status': 'pending' });
     if (!iso) {
-      block.appendChild(el('p', { text: 'Your results are not released yet. We will email you when they are available.' }));
+      block.appendChild(el('p', { text: ER.t('results.pending.no_date') }));
       return block;
     }
     var uk = ER.formatInstant(iso, 'Europe/London');
     var local = ER.formatInstant(iso);
     var zone = ER.localTimeZoneName();
-    block.appendChild(el('p', null, [
-      'Results available by ', el('strong', null, timeEl(iso, uk)), ' (UK time).'
-    ]));
-    var localP = el('p', { 'class': 'local-time' }, [
-      'In your local time' + (zone ? ' (' + zone + ')' : '') + ': ', timeEl(iso, local), '.'
-    ]);
+    block.appendChild(el('p', null, ER.tNodes('results.pending.by', { date: el('strong', null, timeEl(iso, uk)) })));
+    var localP = el('p', { 'class': 'local-time' }, zone
+      ? ER.tNodes('results.pending.local_zone', { zone: el('span', { translate: 'no', text: zone }), date: timeEl(iso, local) })
+      : ER.tNodes('results.pending.local', { date: timeEl(iso, local) }));
     block.appendChild(localP);
-    block.appendChild(el('p', { text: 'We will email you when your results are available.' }));
+    block.appendChild(el('p', { text: ER.t('results.pending.email') }));
     return block;
   }
 
@@ -55,14 +63,14 @@
 
   function downloadStatement(item, button, status) {
     var session = ER.getSession();
-    if (!session) { ER.goToLogin('Your session has ended. Please log in again.'); return; }
+    if (!session) { ER.goToLogin(ER.t('session.ended')); return; }
     ER.clearAlert();
     button.disabled = true;
-    status.textContent = 'Preparing your Statement of Results…';
+    status.textContent = ER.t('results.download.preparing');
     var path = '/me/results/' + encodeURIComponent(String(item.session_id)) + '/statement';
     window.fetch(ER.apiBase() + path, {
       method: 'GET',
-      headers: { 'Accept': 'application/pdf', 'Authorization': 'Bearer ' + session.token },
+      headers: { 'Accept': 'application/pdf', 'Accept-Language': ER.language(), 'Authorization': 'Bearer ' + session.token },
       credentials: 'same-origin',
       cache: 'no-store'
     }).then(function (res) {
@@ -70,16 +78,16 @@
       if (res.status === 200 && type.indexOf('application/pdf') === 0) {
         return res.blob().then(function (blob) {
           saveBlob(blob, statementFilename(res, item.session_id));
-          status.textContent = 'Your Statement of Results has been downloaded.';
+          status.textContent = ER.t('results.download.done');
         });
       }
-      if (res.status === 401) { ER.goToLogin('Your session has ended. Please log in again.'); return null; }
+      if (res.status === 401) { ER.goToLogin(ER.t('session.ended')); return null; }
       return res.text().then(function (text) {
         var body = null;
         try { body = JSON.parse(text); } catch (e) { body = null; }
         status.textContent = '';
         ER.showError({ status: res.status, body: body, headers: res.headers }, {
-          not_found: 'This Statement of Results is not available. Reload the page and try again.'
+          not_found: ER.t('results.download.not_found')
         });
       });
     }, function () {
@@ -90,12 +98,12 @@
 
   function downloadBlock(item) {
     var status = el('span', { 'class': 'download-status', role: 'status' });
-    var button = el('button', { type: 'button', 'class': 'button--secondary download-statement', text: 'Download (PDF)' });
+    var button = el('button', { type: 'button', 'class': 'button--secondary download-statement', text: ER.t('results.download') });
     button.setAttribute('aria-describedby', 'statement-hint-' + String(item.session_id));
     button.addEventListener('click', function () { downloadStatement(item, button, status); });
     return el('p', { 'class': 'download no-print' }, [
       button, ' ',
-      el('span', { 'class': 'hint', id: 'statement-hint-' + String(item.session_id), text: 'Statement of Results, to keep or print.' }),
+      el('span', { 'class': 'hint', id: 'statement-hint-' + String(item.session_id), text: ER.t('results.download.hint') }),
       ' ', status
     ]);
   }
@@ -104,18 +112,17 @@
     var block = el('div', { 'class': 'status status--released', 'data-status': 'released' });
     var statement = item.statement;
     if (!statement || typeof statement !== 'object') {
-      block.appendChild(el('p', { text: 'Your results have been released, but we cannot show them right now. Try again later.' }));
+      block.appendChild(el('p', { text: ER.t('results.released.missing') }));
       return block;
     }
-    block.appendChild(el('p', { text: 'Your results are available.' }));
+    block.appendChild(el('p', { text: ER.t('results.released') }));
     var section = el('div', { 'class': 'statement-of-results' });
-    section.appendChild(ER.statementTable(statement, 'Statement of Results'));
+    section.appendChild(ER.statementTable(statement, ER.t('statement.caption')));
     var cert = item.certificate && item.certificate.expected_at_centre_by;
     var frag = [block, section];
     if (cert) {
-      frag.push(el('p', { 'class': 'certificate' }, [
-        'Certificate expected at your centre by ', el('strong', null, timeEl(cert, ER.formatDate(cert))), '.'
-      ]));
+      frag.push(el('p', { 'class': 'certificate' },
+        ER.tNodes('results.certificate', { date: el('strong', null, timeEl(cert, ER.formatDate(cert))) })));
     }
     if (item.session_id) { frag.push(downloadBlock(item)); }
     return frag;
@@ -123,43 +130,40 @@
 
   function overdueBlock(item) {
     var block = el('div', { 'class': 'status status--overdue', 'data-status': 'overdue' });
-    block.appendChild(el('p', null, [
-      'Your result is not available yet — please contact your centre ',
-      el('strong', { text: centreText(item.centre) }), '.'
-    ]));
-    block.appendChild(el('p', null, [el('a', { href: 'help.html#overdue', text: 'Why has my result not arrived?' })]));
+    block.appendChild(el('p', null, ER.tNodes('results.overdue', { centre: centreEl(item.centre, 'strong') })));
+    block.appendChild(el('p', null, [el('a', { href: 'help.html#overdue', text: ER.t('results.overdue.why') })]));
     return block;
   }
 
   function renderItem(item) {
     item = item || {};
     var exam = item.exam || {};
-    var examName = exam.name || exam.code || 'Exam';
+    var examName = exam.name || exam.code || '';
     var article = el('article', {
       'class': 'panel result-item',
       'data-session-id': item.session_id || null,
       'data-status': item.status || null
     });
-    article.appendChild(el('h2', { text: String(examName) }));
+    article.appendChild(el('h2', examName ? { text: String(examName), translate: 'no' } : { text: ER.t('results.exam') }));
 
     var dl = el('dl', { 'class': 'details' });
     function row(label, value) {
       dl.appendChild(el('dt', { text: label }));
       dl.appendChild(el('dd', null, value));
     }
-    row('ID Number', item.id_number ? String(item.id_number) : '—');
-    row('Candidate number', item.candidate_number ? String(item.candidate_number) : '—');
-    row('Session', item.session_id ? String(item.session_id) : '—');
-    row('Format', ER.formatFormat(item.format));
-    row('Exam date', item.exam_date ? timeEl(item.exam_date, ER.formatDate(item.exam_date)) : '—');
-    row('Centre', centreText(item.centre));
+    row(ER.t('field.id_number'), dataEl(item.id_number));
+    row(ER.t('results.candidate_number'), dataEl(item.candidate_number));
+    row(ER.t('results.session'), dataEl(item.session_id));
+    row(ER.t('results.format'), ER.formatFormat(item.format));
+    row(ER.t('results.exam_date'), item.exam_date ? timeEl(item.exam_date, ER.formatDate(item.exam_date)) : '—');
+    row(ER.t('results.centre'), centreEl(item.centre));
     article.appendChild(dl);
 
     var block;
     if (item.status === 'pending') { block = pendingBlock(item); }
     else if (item.status === 'released') { block = releasedBlock(item); }
     else if (item.status === 'overdue') { block = overdueBlock(item); }
-    else { block = el('p', { text: 'Status: ' + String(item.status || 'unknown') }); }
+    else { block = el('p', { text: ER.t('results.status.unknown') }); }
     (Array.isArray(block) ? block : [block]).forEach(function (b) { article.appendChild(b); });
     return article;
   }
@@ -170,7 +174,9 @@
 
     ER.api('GET', '/me').then(function (res) {
       if (res.status === 200 && res.body && res.body.candidate_name) {
-        greeting.textContent = 'Hello, ' + String(res.body.candidate_name) + '.';
+        ER.clear(greeting);
+        ER.tNodes('results.greeting', { name: el('span', { translate: 'no', text: String(res.body.candidate_name) }) })
+          .forEach(function (part) { greeting.appendChild(typeof part === 'string' ? document.createTextNode(part) : part); });
       }
     });
 
@@ -178,13 +184,13 @@
       ER.clear(container);
       container.setAttribute('aria-busy', 'false');
       if (res.status !== 200 || !res.body) {
-        container.appendChild(el('p', { text: 'We could not load your results.' }));
+        container.appendChild(el('p', { text: ER.t('results.load_failed') }));
         ER.showError(res);
         return;
       }
       var items = Array.isArray(res.body.results) ? res.body.results : [];
       if (!items.length) {
-        container.appendChild(el('p', { text: 'There are no exam entries linked to your account yet.' }));
+        container.appendChild(el('p', { text: ER.t('results.none') }));
         return;
       }
       items.forEach(function (item) { container.appendChild(renderItem(item)); });

@@ -13,8 +13,8 @@
       ER.clearFieldErrors();
       section.hidden = true;
       if (!ER.checkRequired(form, {
-        id_number: 'Enter the candidate\u2019s ID Number.',
-        secret_number: 'Enter the candidate\u2019s Secret Number.'
+        id_number: ER.t('verify.error.id_number'),
+        secret_number: ER.t('verify.error.secret_number')
       })) { return; }
       var payload = { id_number: ER.trimmed('id_number'), secret_number: ER.trimmed('secret_number') };
       return ER.api('POST', '/verifications', payload, { auth: false }).then(function (res) {
@@ -36,9 +36,11 @@
           var now = new Date().toISOString();
           var verifiedOn = document.getElementById('verification-verified-on');
           ER.clear(verifiedOn);
-          verifiedOn.appendChild(document.createTextNode('Verified on '));
-          verifiedOn.appendChild(ER.el('time', { datetime: now, text: ER.formatInstant(now) }));
-          verifiedOn.appendChild(document.createTextNode(' with the Exam Results Service.'));
+          ER.tNodes('verify.verified_on', {
+            date: ER.el('time', { datetime: now, text: ER.formatInstant(now) })
+          }).forEach(function (part) {
+            verifiedOn.appendChild(typeof part === 'string' ? document.createTextNode(part) : part);
+          });
           var holder = document.getElementById('verification-statement');
           ER.clear(holder);
           holder.appendChild(ER.statementTable({
@@ -46,19 +48,19 @@
             grade: b.grade,
             cefr_level: b.cefr_level,
             skills: b.skills
-          }, 'Statement of Results'));
+          }, ER.t('statement.caption')));
           section.hidden = false;
           section.focus();
           return;
         }
         ER.showError(res, {
-          not_found: 'No released result matches these details. Check the ID Number and Secret Number with the candidate. Results only appear here once they have been released.',
-          '404': 'No released result matches these details. Check the ID Number and Secret Number with the candidate.',
+          not_found: ER.t('verify.not_found'),
+          '404': ER.t('verify.not_found'),
           too_many_attempts: function (r) {
-            return 'Too many incorrect attempts for this ID Number. ' + ER.tryAgainText(r.headers);
+            return ER.t('verify.too_many', { try_again: ER.tryAgainText(r.headers) });
           },
           '429': function (r) {
-            return 'Too many incorrect attempts for this ID Number. ' + ER.tryAgainText(r.headers);
+            return ER.t('verify.too_many', { try_again: ER.tryAgainText(r.headers) });
           }
         });
       });
