@@ -20,9 +20,9 @@ STAGE ?= dev
 .PHONY: help venv test unit lint typecheck validate run upload release browser build deploy publish-web benchmark benchmark-coldstart openapi clean
 
 help:
-	@echo "make run                 the whole service locally (moto, API, pages, mailbox) on 127.0.0.1:$(PORT)"
+	@echo "make run                 the whole service locally (moto, API, pages, mailbox, documents) on 127.0.0.1:$(PORT)"
 	@echo "make test                lint, type-check and run every test"
-	@echo "make upload FILE= KIND=  put an entries|results|releases CSV into the running local stack"
+	@echo "make upload FILE= KIND=  put an entries|results|releases CSV into the running local stack (finds its port)"
 	@echo "make release             run the release (the schedule) now in the running local stack"
 	@echo "make validate            cfn-lint, sam validate --lint and checkov on template.yaml"
 	@echo "make build | deploy      sam build; sam deploy --config-env \$$STAGE (dev|prod) and publish the pages"
@@ -60,7 +60,8 @@ unit: $(STAMP) $(SAM_VENV)/.installed
 
 test: browser lint typecheck unit
 
-# The whole service on 127.0.0.1:$(PORT): moto, the API, the candidate pages, a mailbox, demo data.
+# The whole service on 127.0.0.1:$(PORT): moto, the API, the candidate pages, a mailbox, the documents
+# page, demo data; while it runs, .local-stack.json (port, pid) tells make upload/release where it is.
 run: $(STAMP)
 	PORT=$(PORT) $(BIN)/python -m devtools.local
 
