@@ -8,6 +8,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from devtools.local import ENTRY_COLUMNS
 from devtools.localproc import LocalProcess
 from tests.browser.conftest import demo
 from tests.browser.test_csp import RECORD
@@ -16,13 +17,19 @@ from tests.browser.test_csp import RECORD
 def test_an_emails_html_renders_styled_without_scripts_and_its_link_opens_the_local_page(
     page: Page, local: LocalProcess
 ) -> None:
-    candidate = demo(local, "CB")
+    # A candidate of its own (the demo ones belong to the journeys of the other browser tests).
+    pb = demo(local, "PB")
+    row = f"{pb['session_id']},C1A,{pb['exam_date']},PB,HTMLVW01,48151623,0009,Hana View,2004-05-17,GB123,Oxford,"
+    status, answer = local.control(
+        "/_local/upload?kind=entries&name=html-view.csv", f"{ENTRY_COLUMNS}\r\n{row}\r\n".encode()
+    )
+    assert status == 200 and answer["report"]["status"] == "accepted", answer
     status, body = local.json(
         "POST",
         "/api/registrations",
         {
-            "id_number": candidate["id_number"],
-            "secret_number": candidate["secret_number"],
+            "id_number": "HTMLVW01",
+            "secret_number": "48151623",
             "email": "html.view@example.com",
             "password": "Blue-Harbour-73",
             "confirm_password": "Blue-Harbour-73",
