@@ -797,7 +797,8 @@ def release(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     default_port = int(os.environ.get("PORT") or 3000)
     parser = argparse.ArgumentParser(prog="python -m devtools.local", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--port", type=int, default=default_port, help="HTTP port on 127.0.0.1 (env PORT)")
+    # None: `make run` takes env PORT or 3000; upload and release take env PORT or the running stack's.
+    parser.add_argument("--port", type=int, default=None, help="HTTP port on 127.0.0.1 (env PORT, default 3000)")
     sub = parser.add_subparsers(dest="command")
     parser.add_argument(
         "--tick",
@@ -820,15 +821,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--template", default=str(TEMPLATE), help=argparse.SUPPRESS)
     up = sub.add_parser("upload", help="put a file into the running stack's uploads bucket")
     up.add_argument("--kind", choices=UPLOAD_KINDS, required=True)
-    up.add_argument("--port", type=int, default=None, help="default: env PORT, else the running stack's")
+    up.add_argument("--port", type=int, default=argparse.SUPPRESS, help="default: env PORT, else the running stack's")
     up.add_argument("file")
     rel = sub.add_parser("release", help="run the scheduled functions of the running stack now")
-    rel.add_argument("--port", type=int, default=None, help="default: env PORT, else the running stack's")
+    rel.add_argument("--port", type=int, default=argparse.SUPPRESS, help="default: env PORT, else the running stack's")
     args = parser.parse_args(argv)
     if args.command == "upload":
         return upload(args)
     if args.command == "release":
         return release(args)
+    if args.port is None:
+        args.port = default_port
     return run(args)
 
 

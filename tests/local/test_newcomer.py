@@ -92,11 +92,17 @@ def test_without_a_running_stack_the_commands_say_so(tmp_path: Path) -> None:
     done = cli(stale, "upload", "--kind", "entries", str(stale))
     assert done.returncode != 0 and f"process {gone.pid} of {stale} is gone" in done.stderr, done.stderr
 
+    # An explicit port wins over the state file, before or after the command (PORT=… make release).
+    for args in (("--port", "1", "release"), ("release", "--port", "1")):
+        done = cli(stale, *args)
+        assert done.returncode != 0 and "no local stack on 127.0.0.1:1 " in done.stderr, (args, done.stderr)
+
 
 def test_the_state_file_is_removed_when_the_stack_stops(tmp_path: Path) -> None:
     proc = LocalProcess(tmp_path / "local.log", "--tick", "0", env={"LOCAL_DEMO": "0"}).start()
     try:
         assert json.loads(proc.state_path.read_text(encoding="utf-8"))["port"] == proc.port
+        assert "  Schedules         ReleaseFunction on `make release` only (timer off)\n" in proc.output()
     finally:
         assert proc.stop() == 0
     assert not proc.state_path.exists()
