@@ -17,12 +17,13 @@ PYTEST_ARGS ?=
 PORT ?= 3000
 STAGE ?= dev
 
-.PHONY: help venv test unit lint typecheck validate run upload browser build deploy publish-web benchmark benchmark-coldstart openapi clean
+.PHONY: help venv test unit lint typecheck validate run upload release browser build deploy publish-web benchmark benchmark-coldstart openapi clean
 
 help:
-	@echo "make run                 the whole service locally (moto, API, pages, mailbox) on 127.0.0.1:$(PORT)"
+	@echo "make run                 the whole service locally (moto, API, pages, mailbox, documents) on 127.0.0.1:$(PORT)"
 	@echo "make test                lint, type-check and run every test"
-	@echo "make upload FILE= KIND=  put an entries|results|releases CSV into the running local stack"
+	@echo "make upload FILE= KIND=  put an entries|results|releases CSV into the running local stack (finds its port)"
+	@echo "make release             run the release (the schedule) now in the running local stack"
 	@echo "make validate            cfn-lint, sam validate --lint and checkov on template.yaml"
 	@echo "make build | deploy      sam build; sam deploy --config-env \$$STAGE (dev|prod) and publish the pages"
 	@echo "make replay-dlq          move failed notifications back to their queue (STAGE=dev|prod)"
@@ -59,14 +60,23 @@ unit: $(STAMP) $(SAM_VENV)/.installed
 
 test: browser lint typecheck unit
 
-# The whole service on 127.0.0.1:$(PORT): moto, the API, the candidate pages, a mailbox, demo data.
+# The whole service on 127.0.0.1:$(PORT): moto, the API, the candidate pages, a mailbox, the documents
+# page, demo data; while it runs, .local-stack.json (port, pid) tells make upload/release where it is.
 run: $(STAMP)
 	PORT=$(PORT) $(BIN)/python -m devtools.local
 
+# The running stack's port: PORT when given (command line or environment), else the state file
+# `make run` writes while it runs (.local-stack.json), not the default above.
+LOCAL_PORT_ARG = $(if $(filter-out file,$(origin PORT)),--port $(PORT))
+
 # Put a file into the running local stack's uploads bucket: make upload FILE=day1.csv KIND=entries|results|releases
 upload: $(STAMP)
-	@test -n "$(FILE)" -a -n "$(KIND)" || { echo "usage: make upload FILE=path/to/file.csv KIND=entries|results|releases [PORT=$(PORT)]"; exit 2; }
-	$(BIN)/python -m devtools.local upload --port $(PORT) --kind $(KIND) "$(FILE)"
+	@test -n "$(FILE)" -a -n "$(KIND)" || { echo "usage: make upload FILE=path/to/file.csv KIND=entries|results|releases [PORT=…]"; exit 2; }
+	$(BIN)/python -m devtools.local upload $(LOCAL_PORT_ARG) --kind $(KIND) "$(FILE)"
+
+# Run the release now in the running local stack (the scheduled function, without waiting for its timer).
+release: $(STAMP)
+	$(BIN)/python -m devtools.local release $(LOCAL_PORT_ARG)
 
 # Debian's chromium for the browser tests (installed as root; Playwright never downloads a browser).
 browser:

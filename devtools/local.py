@@ -5,7 +5,9 @@
 * One HTTP server on 127.0.0.1:PORT (env ``PORT``, default 3000):
   ``/api/*`` the API routes of the template (API Gateway REST proxy events), ``/`` the
   candidate pages of ``web/``,
-  ``/_local/mailbox`` every email SES accepted (``/_local/mailbox.json`` for scripts),
+  ``/_local/mailbox`` every email SES accepted (``/_local/mailbox.json`` for scripts; each
+  email's HTML as the candidate sees it at ``/_local/mailbox/<index>.html``),
+  ``/_local/documents`` the Confirmation of Entry PDFs and CSVs in the uploads bucket,
   ``/_local/status.json``, and two local-only controls (POST, header ``X-Local-Control: 1``):
   ``/_local/upload?kind=entries|results|releases&name=FILE`` and ``/_local/release``.
 * The template's S3, SQS and schedule event sources (see ``devtools.sources``).
@@ -18,7 +20,9 @@
   (faster results).
 
 Other commands, for a running stack: ``python -m devtools.local upload --kind entries FILE``
-(``make upload``) and ``python -m devtools.local release``.
+(``make upload``) and ``python -m devtools.local release`` (``make release``). They find the
+stack through the state file it writes while it runs (``.local-stack.json``, env
+``LOCAL_STATE_FILE``: port and pid), unless ``--port`` or ``PORT`` says where it is.
 """
 
 from __future__ import annotations
@@ -58,8 +62,46 @@ CONTROL_HEADER = "X-Local-Control"
 UPLOAD_KINDS = ("entries", "results", "releases")
 SENDER = "results@example.com"
 READY = "Local stack ready on"
+CONFIRMATIONS = "confirmations/"
+# A mail's own HTML runs under this policy, not the pages' one: its inline styles apply, nothing
+# runs (sandbox, no script-src), it loads nothing from the network, and its links still navigate.
+MAIL_CSP = (
+    "sandbox allow-popups allow-popups-to-escape-sandbox; default-src 'none'; style-src 'unsafe-inline'; "
+    "img-src data:; form-action 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
 
 log = logging.getLogger("devtools.local")
+
+
+def state_file() -> Path:
+    """Where a running stack says where it is (gitignored; env ``LOCAL_STATE_FILE`` for tests)."""
+    return Path(os.environ.get("LOCAL_STATE_FILE") or ROOT / ".local-stack.json")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def running_port() -> int:
+    """The port of the running local stack, from its state file; exits with a clear message
+    when no stack is running (no file, or the process that wrote it is gone)."""
+    path = state_file()
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+        pid, port = int(state["pid"]), int(state["port"])
+    except FileNotFoundError:
+        raise SystemExit("no local stack is running: start it with `make run` (or give PORT=…)") from None
+    except (ValueError, KeyError, TypeError):
+        raise SystemExit(f"unreadable state file {path}: start the stack again with `make run`") from None
+    if not _alive(pid):
+        raise SystemExit(f"no local stack is running (process {pid} of {path} is gone): start it with `make run`")
+    return port
 
 
 # ---------------------------------------------------------------------------------- environment
@@ -261,11 +303,13 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
-    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None, csp: str | None = None) -> None:
         self.send_response(status)
         # The deployed security headers (CloudFront's policy in template.yaml) replace any of the
-        # same name, as CloudFront's Override does.
-        security = self.local.security_headers
+        # same name, as CloudFront's Override does. ``csp``: a stricter policy of a local page's own.
+        security = dict(self.local.security_headers)
+        if csp is not None:
+            security["Content-Security-Policy"] = csp
         overridden = {"content-length", "connection", "transfer-encoding"} | {k.lower() for k in security}
         sent = {k.lower() for k in (headers or {})}
         for key, value in (headers or {}).items():
@@ -378,6 +422,26 @@ class Handler(BaseHTTPRequestHandler):
         body = (Path(swagger_ui_path) / name).read_bytes()
         self._send(200, body, {"Content-Type": allowed[name] + "; charset=utf-8", "Cache-Control": "max-age=3600"})
 
+    def _mail_html(self, index: str) -> None:
+        from devtools import mailbox
+
+        mails = mailbox.messages(region=self.local.region)
+        if not index.isdigit() or int(index) >= len(mails) or not mails[int(index)].html:
+            self._json(404, {"message": "no such email with an HTML part"})
+            return
+        body = mails[int(index)].html.encode()
+        self._send(200, body, {"Content-Type": "text/html; charset=utf-8"}, csp=MAIL_CSP)
+
+    def _document(self, key: str) -> None:
+        found = self.local.document(key)
+        if found is None:
+            self._json(404, {"message": "no such document"})
+            return
+        body, ctype = found
+        name = quote(key.rsplit("/", 1)[-1])
+        headers = {"Content-Type": ctype, "Content-Disposition": f"attachment; filename*=UTF-8''{name}"}
+        self._send(200, body, headers)
+
     def _control(self, path: str, query: str) -> None:
         from devtools import mailbox
 
@@ -386,6 +450,13 @@ class Handler(BaseHTTPRequestHandler):
             if path == "/_local/mailbox":
                 html = mailbox.page(mailbox.messages(region=local.region))
                 self._send(200, html.encode(), {"Content-Type": "text/html; charset=utf-8"})
+            elif path.startswith("/_local/mailbox/") and path.endswith(".html"):
+                self._mail_html(path[len("/_local/mailbox/") : -len(".html")])
+            elif path == "/_local/documents":
+                html = mailbox.documents_page(local.documents())
+                self._send(200, html.encode(), {"Content-Type": "text/html; charset=utf-8"})
+            elif path == "/_local/documents/file":
+                self._document((parse_qs(query).get("key") or [""])[0])
             elif path == "/_local/mailbox.css":
                 self._send(200, mailbox.STYLE.encode(), {"Content-Type": "text/css; charset=utf-8"})
             elif path == "/_local/mailbox.json":
@@ -520,6 +591,52 @@ class LocalStack:
         if hasattr(self, "moto"):
             self.moto.stop()
 
+    def _uploads_bucket(self) -> str | None:
+        logical = self.sources.bucket_for("entries/demo.csv")
+        return self.stack.physical(logical) if logical else None
+
+    def documents(self) -> list[dict[str, Any]]:
+        """The Confirmation of Entry documents the service wrote (key, size, time), newest first."""
+        bucket = self._uploads_bucket()
+        if bucket is None:
+            return []
+        found: list[dict[str, Any]] = []
+        pages = self.stack.client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=CONFIRMATIONS)
+        for page in pages:
+            for item in page.get("Contents", []):
+                found.append({"key": item["Key"], "size": item["Size"], "modified": item["LastModified"]})
+        return sorted(found, key=lambda d: (d["modified"], d["key"]), reverse=True)
+
+    def document(self, key: str) -> tuple[bytes, str] | None:
+        """One document's bytes and type; only keys under confirmations/ (this is no general reader)."""
+        bucket = self._uploads_bucket()
+        if bucket is None or not key.startswith(CONFIRMATIONS):
+            return None
+        try:
+            obj = self.stack.client("s3").get_object(Bucket=bucket, Key=key)
+        except self.stack.client("s3").exceptions.NoSuchKey:
+            return None
+        ctype = mimetypes.guess_type(key)[0] or "application/octet-stream"
+        if ctype.startswith("text/"):
+            ctype += "; charset=utf-8"
+        return obj["Body"].read(), ctype
+
+    def write_state(self) -> None:
+        path = state_file()
+        path.write_text(json.dumps({"port": self.port, "pid": os.getpid(), "url": self.url}) + "\n", encoding="utf-8")
+        self._state_path = path
+
+    def remove_state(self) -> None:
+        """Remove the state file, if it is still this process's (another stack may have started since)."""
+        path = getattr(self, "_state_path", None)
+        if path is None:
+            return
+        try:
+            if json.loads(path.read_text(encoding="utf-8")).get("pid") == os.getpid():
+                path.unlink()
+        except (OSError, ValueError):
+            pass
+
     def upload(self, key: str, body: bytes) -> tuple[int, dict[str, Any]]:
         bucket = self.sources.bucket_for(key)
         if bucket is None:
@@ -543,6 +660,7 @@ class LocalStack:
             "web": self.url + "/",
             "api": self.url + "/api",
             "mailbox": self.url + "/_local/mailbox",
+            "documents": self.url + "/_local/documents",
             "emulator": self.moto_url,
             "routes": [f"{r.method} {r.path} → {r.function}" for r in self.stack.api_routes()],
             "s3_triggers": [asdict(t) for t in s.s3_triggers],
@@ -560,21 +678,27 @@ class LocalStack:
         s3 = ", ".join(f"{t.function} <- {t.prefix}*{t.suffix}" for t in s.s3_triggers) or none
         sqs = ", ".join(f"{q.function} (batch {q.batch_size}, {q.concurrency} at once)" for q in s.sqs_sources) or none
         ticks = ", ".join(x.function for x in s.schedules)
-        ticks = f"{ticks} every {self.tick_seconds:g} s" if ticks else none
+        if ticks:
+            ticks += (
+                f" every {self.tick_seconds:g} s" if self.tick_seconds > 0 else " on `make release` only (timer off)"
+            )
+        else:
+            ticks = none
         lines = [
             "",
             "Exam Results Service, running locally (AWS emulated by moto; nothing leaves this machine)",
             f"  Candidate pages   {self.url}/",
             f"  API               {self.url}/api   ({len(self.api.routes)} routes from template.yaml)",
-            f"  Mailbox           {self.url}/_local/mailbox   (every email sent; links work)",
+            f"  Mailbox           {self.url}/_local/mailbox   (every email sent, as HTML and text; links work)",
+            f"  Documents         {self.url}/_local/documents   (Confirmation of Entry PDFs and CSVs)",
             f"  API docs          {self.url}/_local/docs   (Swagger UI over docs/openapi.json)",
             f"  AWS emulator      {self.moto_url}",
             f"  S3 triggers       {s3}",
             f"  SQS pollers       {sqs}",
             f"  Schedules         {ticks}",
             f"  Containers        up to {self.pool_size} per function, started on demand (LOCAL_POOL_SIZE)",
-            f"  Upload a file     make upload FILE=path/to/file.csv KIND=entries|results|releases PORT={self.port}",
-            f"  Release now       python -m devtools.local release --port {self.port}",
+            "  Upload a file     make upload FILE=path/to/file.csv KIND=entries|results|releases",
+            "  Release now       make release",
         ]
         if self.demo:
             lines += ["", f"Demo candidates ({self.demo_how}):"]
@@ -618,11 +742,13 @@ def run(args: argparse.Namespace) -> int:
     )
     try:
         local.start()
+        local.write_state()
         print(local.banner(), flush=True)
         while not stop.wait(0.5):
             pass
         print("Stopping…", flush=True)
     finally:
+        local.remove_state()
         local.stop()
     print("Stopped: nothing left listening.", flush=True)
     return 0
@@ -641,12 +767,21 @@ def _post(port: int, path: str, body: bytes = b"") -> tuple[int, Any]:
         raise SystemExit(f"no local stack on {HOST}:{port} ({err.reason}): start it with `make run`") from err
 
 
+def _port(args: argparse.Namespace) -> int:
+    """--port, else env PORT, else the running stack's state file."""
+    if args.port is not None:
+        return int(args.port)
+    if os.environ.get("PORT"):
+        return int(os.environ["PORT"])
+    return running_port()
+
+
 def upload(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise SystemExit(f"no such file: {path}")
     status, answer = _post(
-        args.port, f"/_local/upload?kind={quote(args.kind)}&name={quote(path.name)}", path.read_bytes()
+        _port(args), f"/_local/upload?kind={quote(args.kind)}&name={quote(path.name)}", path.read_bytes()
     )
     print(json.dumps(answer, indent=2))
     failed = status != 200 or any(not i.get("ok") for i in answer.get("invocations", []))
@@ -654,7 +789,7 @@ def upload(args: argparse.Namespace) -> int:
 
 
 def release(args: argparse.Namespace) -> int:
-    status, answer = _post(args.port, "/_local/release")
+    status, answer = _post(_port(args), "/_local/release")
     print(json.dumps(answer, indent=2))
     return 0 if status == 200 and all(i.get("ok") for i in answer.get("invocations", [])) else 1
 
@@ -662,7 +797,8 @@ def release(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     default_port = int(os.environ.get("PORT") or 3000)
     parser = argparse.ArgumentParser(prog="python -m devtools.local", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--port", type=int, default=default_port, help="HTTP port on 127.0.0.1 (env PORT)")
+    # None: `make run` takes env PORT or 3000; upload and release take env PORT or the running stack's.
+    parser.add_argument("--port", type=int, default=None, help="HTTP port on 127.0.0.1 (env PORT, default 3000)")
     sub = parser.add_subparsers(dest="command")
     parser.add_argument(
         "--tick",
@@ -685,15 +821,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--template", default=str(TEMPLATE), help=argparse.SUPPRESS)
     up = sub.add_parser("upload", help="put a file into the running stack's uploads bucket")
     up.add_argument("--kind", choices=UPLOAD_KINDS, required=True)
-    up.add_argument("--port", type=int, default=default_port)
+    up.add_argument("--port", type=int, default=argparse.SUPPRESS, help="default: env PORT, else the running stack's")
     up.add_argument("file")
     rel = sub.add_parser("release", help="run the scheduled functions of the running stack now")
-    rel.add_argument("--port", type=int, default=default_port)
+    rel.add_argument("--port", type=int, default=argparse.SUPPRESS, help="default: env PORT, else the running stack's")
     args = parser.parse_args(argv)
     if args.command == "upload":
         return upload(args)
     if args.command == "release":
         return release(args)
+    if args.port is None:
+        args.port = default_port
     return run(args)
 
 

@@ -28,7 +28,15 @@ class LocalProcess:
     def __init__(self, log_path: Path, *args: str, env: dict[str, str] | None = None) -> None:
         self.log_path = log_path
         self.args = args
-        self.env = {**os.environ, "PORT": "0", "PYTHONUNBUFFERED": "1", **(env or {})}
+        # Its own state file: a test's stack never takes the place of the developer's `make run`.
+        self.state_path = log_path.with_name(log_path.stem + "-state.json")
+        self.env = {
+            **os.environ,
+            "PORT": "0",
+            "PYTHONUNBUFFERED": "1",
+            "LOCAL_STATE_FILE": str(self.state_path),
+            **(env or {}),
+        }
         self.proc: subprocess.Popen[bytes] | None = None
         self.port = 0
 

@@ -12,6 +12,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from html import escape, unescape
 from typing import Any
+from urllib.parse import quote
 
 from devtools.stack import ACCOUNT, REGION
 
@@ -168,6 +169,7 @@ STYLE = (
     "body{font-family:sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem}"
     ".mail{border:1px solid #ccc;border-radius:4px;padding:0 1rem;margin:1rem 0}"
     ".meta{color:#555}pre{white-space:pre-wrap}"
+    "table{border-collapse:collapse}td,th{border-bottom:1px solid #ccc;padding:.3rem .6rem;text-align:left}"
 )
 
 
@@ -183,7 +185,12 @@ def page(mails: list[Mail]) -> str:
             + (f" · template {escape(mail.template)}" if mail.template else "")
             + "</p>"
             + (f"<ul class=links>{links}</ul>" if links else "")
-            + f"<pre>{_linkify(mail.text)}</pre></article>"
+            + (
+                f'<p><a href="/_local/mailbox/{mail.index}.html">The email as the candidate sees it (HTML)</a></p>'
+                if mail.html
+                else ""
+            )
+            + f"<h3>Text</h3><pre>{_linkify(mail.text)}</pre></article>"
         )
     body = "".join(items) or "<p>No email sent yet.</p>"
     return (
@@ -192,6 +199,38 @@ def page(mails: list[Mail]) -> str:
         "<title>Local mailbox – Exam Results</title>"
         '<link rel="stylesheet" href="/_local/mailbox.css"></head><body>'
         f"<h1>Local mailbox</h1><p>{len(mails)} email(s) accepted by the emulated SES, newest first. "
-        'Reload to see new ones. <a href="/">Candidate pages</a></p>'
+        'Reload to see new ones. <a href="/">Candidate pages</a> · '
+        '<a href="/_local/documents">Confirmation of Entry documents</a></p>'
         f"{body}</body></html>"
+    )
+
+
+def documents_page(documents: list[dict[str, Any]]) -> str:
+    """The Confirmation of Entry PDFs and CSVs in the uploads bucket (``confirmations/``), newest
+    first, each with a download link served by the local server: a centre hands out the Secret
+    Numbers they carry. ``documents``: dicts with ``key``, ``size``, ``modified``."""
+    rows = []
+    for doc in documents:
+        key = str(doc["key"])
+        href = "/_local/documents/file?key=" + quote(key, safe="/")
+        rows.append(
+            f'<tr><td><a href="{escape(href, quote=True)}">{escape(key.removeprefix("confirmations/"))}</a></td>'
+            f"<td>{int(doc['size']):,} bytes</td><td>{escape(str(doc['modified'])[:19])}</td></tr>"
+        )
+    table = (
+        "<table><thead><tr><th scope=col>Document (confirmations/…)</th><th scope=col>Size</th>"
+        f"<th scope=col>Written (UTC)</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        if rows
+        else "<p>No Confirmation of Entry document yet: the service writes one for the Secret Numbers it generates "
+        "(an entries file with a blank secret_number: make upload KIND=entries FILE=…).</p>"
+    )
+    return (
+        "<!doctype html><html lang=en-GB><head><meta charset=utf-8>"
+        '<meta name=viewport content="width=device-width, initial-scale=1">'
+        "<title>Local documents – Exam Results</title>"
+        '<link rel="stylesheet" href="/_local/mailbox.css"></head><body>'
+        f"<h1>Confirmation of Entry documents</h1><p>{len(rows)} file(s) the service wrote to the uploads "
+        "bucket (confirmations/&lt;centre&gt;/&lt;session&gt;/), newest first. Reload to see new ones. "
+        '<a href="/_local/mailbox">Mailbox</a> · <a href="/">Candidate pages</a></p>'
+        f"{table}</body></html>"
     )

@@ -218,4 +218,6 @@ def test_the_mailbox_lists_plain_templated_and_bulk_emails(sources: EventSources
     assert mails[2].links == ["http://127.0.0.1:3999/results.html"] and mails[2].template == "local-results"
     page = mailbox.page(mails)
     assert '<a href="http://127.0.0.1:3999/confirm.html?token=abc&amp;x=1">' in page
-    assert page.index("Results for friend") < page.index("Confirm")  # newest first
+    assert page.index("<h2>Results for friend") < page.index("<h2>Confirm")  # newest first (subjects)
+    # Each email with an HTML part links to it (served under its own CSP by the local server).
+    assert page.count("/_local/mailbox/") == sum(1 for m in mails if m.html) and mails[0].html
