@@ -16,14 +16,12 @@ from exam_results.account_models import (
     MessageResponse,
     PasswordResetConfirmation,
 )
-from exam_results.http import handle, json_response, make_resolver, no_content
+from exam_results.http import handle, json_response, make_resolver, no_content, request_language, say
 from exam_results.observability import logger, metrics
 from exam_results.usecases import accounts, identity
 from exam_results.wiring import deps
 
 app = make_resolver()
-
-RESET_ACCEPTED = "If this ID Number is registered, we have sent an email with a link to reset the password."
 
 
 @app.post(
@@ -66,7 +64,7 @@ def log_out() -> Response[str]:
 )
 def request_reset(body: Annotated[IdNumberRequest, Body()]) -> Response[str]:
     accounts.request_password_reset(deps(), body.id_number)
-    return json_response(202, AcceptedResponse(message=RESET_ACCEPTED))
+    return json_response(202, AcceptedResponse(message=say(request_language(app), "message.reset_accepted")))
 
 
 @app.post(
@@ -81,7 +79,7 @@ def request_reset(body: Annotated[IdNumberRequest, Body()]) -> Response[str]:
 )
 def confirm_reset(body: Annotated[PasswordResetConfirmation, Body()]) -> Response[str]:
     accounts.confirm_password_reset(deps(), body)
-    return json_response(200, MessageResponse(message="Your password has been changed. Please log in."))
+    return json_response(200, MessageResponse(message=say(request_language(app), "message.password_reset")))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

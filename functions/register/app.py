@@ -16,14 +16,12 @@ from exam_results.account_models import (
     RegistrationResponse,
     TokenRequest,
 )
-from exam_results.http import handle, json_response, make_resolver
+from exam_results.http import handle, json_response, make_resolver, request_language, say
 from exam_results.observability import logger, metrics
 from exam_results.usecases import accounts
 from exam_results.wiring import deps
 
 app = make_resolver()
-
-RESEND_ACCEPTED = "If this ID Number has an unconfirmed account, we have sent a new confirmation email."
 
 
 @app.post(
@@ -68,7 +66,7 @@ def confirm(body: Annotated[TokenRequest, Body()]) -> Response[str]:
 )
 def resend(body: Annotated[IdNumberRequest, Body()]) -> Response[str]:
     accounts.resend_confirmation(deps(), body.id_number)
-    return json_response(202, AcceptedResponse(message=RESEND_ACCEPTED))
+    return json_response(202, AcceptedResponse(message=say(request_language(app), "message.resend_accepted")))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -121,7 +121,7 @@ def test_two_runs_at_once_release_once_and_email_each_candidate_once(stack: Stac
         SenderPoller(stack).drain()
     emails = results_emails()
     assert [e.to for e in emails] == [candidate.email]
-    assert emails[0].data["candidate_name"] == candidate.name
+    assert emails[0].data["greeting"] == f"Dear {candidate.name},"
 
 
 def test_fan_out_stops_before_the_deadline_and_resumes_from_the_cursor(stack: Stack, monkeypatch: Any) -> None:

@@ -105,8 +105,8 @@ def test_who_is_emailed_passes_fails_unconfirmed_erased_and_unregistered(
     emails = results_emails()
     assert sorted(e.to for e in emails) == ["fail@example.com", "pass@example.com"]
     ana = next(e for e in emails if e.to == "pass@example.com")
-    assert ana.data["candidate_name"] == "Ana Pass"
-    assert ana.data["exam_name"] == "C1 Advanced"
+    assert ana.data["greeting"] == "Dear Ana Pass,"
+    assert "Your results for C1 Advanced (exam date " in ana.data["intro"]
     assert ana.data["results_link"] == "https://results.test/results.html"
     assert _marker(passed.id_number)["status"] == "sent"  # type: ignore[index]
     assert _marker(unconfirmed.id_number) is None and _marker(erased.id_number) is None
@@ -338,7 +338,26 @@ def test_late_result_after_release_is_notified_once_and_a_correction_sends_nothi
     assert [e.to for e in results_emails()] == [f"{ids[0].lower()}@example.com"]
 
 
-def test_results_email_template_renders_text_and_html(stack: Stack) -> None:
+RENDERED = {
+    "en": {
+        "subject": "Exam Results Service: your results are available",
+        "title": "Your results are available",
+        "date": "20 June 2026",
+        "greeting": "Dear Zoë O'Brien,",
+        "button": "See my results",
+    },
+    "it": {
+        "subject": "Exam Results Service: i tuoi risultati sono disponibili",
+        "title": "I tuoi risultati sono disponibili",
+        "date": "20 giugno 2026",
+        "greeting": "Ciao Zoë O'Brien,",
+        "button": "Vedi i miei risultati",
+    },
+}
+
+
+@pytest.mark.parametrize("lang", sorted(RENDERED))
+def test_results_email_template_renders_text_and_html(stack: Stack, lang: str) -> None:
     from exam_results.config import get_settings
     from exam_results.models import ExamSession
     from exam_results.usecases.notify import template_data
@@ -352,21 +371,23 @@ def test_results_email_template_renders_text_and_html(stack: Stack) -> None:
         format="PB",
         results_available_by=datetime(2026, 7, 25, 8, tzinfo=UTC),
     )
-    data = template_data(get_settings(), session, "Zoë O'Brien")
+    data = template_data(get_settings(), session, "Zoë O'Brien", lang)
     rendered = stack.client("ses").test_render_template(TemplateName=template, TemplateData=json.dumps(data))[
         "RenderedTemplate"
     ]
     message = email.message_from_string(rendered, policy=email.policy.default)
-    assert message["Subject"] == "Exam Results Service: your results are available"
+    want = RENDERED[lang]
+    assert message["Subject"] == want["subject"]
     text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
     for part in (text, html):
-        assert "Your results are available" in part or "your results are available" in part.lower()
-        assert "C2 Proficiency" in part and "20 June 2026" in part
+        assert "C2 Proficiency" in part and want["date"] in part
         assert "https://results.test/results.html" in part
-    assert text.startswith("Dear Zoë O'Brien,")
-    assert 'href="https://results.test/results.html"' in html
-    assert "<h1>Your results are available</h1>" in html
+    assert text.startswith(want["greeting"])
+    assert want["title"] in text and want["button"] not in text
+    assert 'href="https://results.test/results.html"' in html and f">{want['button']}</a>" in html
+    assert f"<h1>{want['title']}</h1>" in html and f'<html lang="{lang}">' in html
+    assert "{{" not in text + html  # every placeholder of the template has its value
 
 
 def test_claims_are_one_transaction_and_a_cancelled_one_is_retried_without_the_taken(stack: Stack) -> None:

@@ -16,7 +16,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
 
 from exam_results.api_models import (
     ApiModel,
@@ -27,13 +26,14 @@ from exam_results.api_models import (
     NewPassword,
     SecretNumber,
     Token,
+    invalid,
     language_schema,
 )
 
 
 def _must_match(value: str, info: ValidationInfo) -> str:
     if "password" in info.data and value != info.data["password"]:
-        raise PydanticCustomError("confirm_password", "The two passwords do not match.")
+        raise invalid("confirm_password", "field.confirm_password")
     return value
 
 
@@ -53,7 +53,7 @@ class RegistrationRequest(ApiRequest):
     @classmethod
     def _terms(cls, value: bool) -> bool:
         if value is not True:
-            raise PydanticCustomError("accept_terms", "You must accept the terms to register.")
+            raise invalid("accept_terms", "field.accept_terms")
         return value
 
 
@@ -118,14 +118,15 @@ class ProfileUpdate(ApiRequest):
     @classmethod
     def _not_null(cls, value: object, info: ValidationInfo) -> object:
         if value is None:
-            kind = "bool_type" if info.field_name == "newsletter_opt_in" else "string_type"
-            raise PydanticCustomError(kind, "Must not be null.")
+            if info.field_name == "newsletter_opt_in":
+                raise invalid("bool_type", "field.boolean")
+            raise invalid("string_type", "field.text")
         return value
 
     @model_validator(mode="after")
     def _something(self) -> "ProfileUpdate":
         if self.newsletter_opt_in is None and self.language is None:
-            raise PydanticCustomError("profile_update", "Give newsletter_opt_in, language or both.")
+            raise invalid("profile_update", "field.profile_update")
         return self
 
 

@@ -24,31 +24,38 @@ from pydantic_core import PydanticCustomError
 
 from exam_results.credentials import ID_NUMBER_RE, SECRET_NUMBER_RE, normalise_id
 
+
+def invalid(kind: str, *keys: str, **values: Any) -> PydanticCustomError:
+    """A validation error worded by the catalogue: ``keys`` (sentences joined by a space) are
+    said in the request's language by ``http.field_errors``; the error's own ``msg`` is the
+    English sentence, for anything that reads pydantic's errors directly."""
+    from exam_results import i18n
+
+    english = " ".join(i18n.text("en", key, **values) for key in keys)
+    return PydanticCustomError(kind, english, {"message_keys": list(keys), **values})
+
+
 _EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f]{1,64}@[^@\s\x00-\x1f]+\.[^@\s\x00-\x1f.]{2,}$")
 
 
 def _id_number(value: str) -> str:
     value = value.strip()
     if not ID_NUMBER_RE.match(value):
-        raise PydanticCustomError(
-            "id_number", "Enter the ID Number from your Confirmation of Entry (6 to 12 letters or digits)."
-        )
+        raise invalid("id_number", "field.id_number")
     return normalise_id(value)
 
 
 def _secret_number(value: str) -> str:
     value = value.strip()
     if not SECRET_NUMBER_RE.match(value):
-        raise PydanticCustomError(
-            "secret_number", "Enter the Secret Number from your Confirmation of Entry (4 to 8 digits)."
-        )
+        raise invalid("secret_number", "field.secret_number")
     return value
 
 
 def _email(value: str) -> str:
     value = value.strip()
     if len(value) > 254 or not _EMAIL_RE.match(value):
-        raise PydanticCustomError("email", "Enter a valid email address, like name@example.com.")
+        raise invalid("email", "field.email")
     return value
 
 
@@ -57,7 +64,7 @@ def _new_password(value: str) -> str:
 
     problems = passwords.policy_problems(value)
     if problems:
-        raise PydanticCustomError("password_policy", " ".join(problems))
+        raise invalid("password_policy", *problems, min_length=passwords.MIN_LENGTH, max_length=passwords.MAX_LENGTH)
     return value
 
 
@@ -65,9 +72,7 @@ def _language(value: str) -> str:
     from exam_results import i18n
 
     if value not in i18n.languages():
-        raise PydanticCustomError(
-            "language", "Choose a language we offer: {offered}.", {"offered": ", ".join(i18n.languages())}
-        )
+        raise invalid("language", "field.language", offered=", ".join(i18n.languages()))
     return value
 
 
@@ -79,7 +84,7 @@ def language_schema() -> dict[str, Any]:
 
 def _token(value: str) -> str:
     if not value or len(value) > 512:
-        raise PydanticCustomError("token", "Enter the token from the link in your email.")
+        raise invalid("token", "field.token")
     return value
 
 

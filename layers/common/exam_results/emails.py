@@ -1,52 +1,64 @@
-"""The service's emails, plain text and HTML, with links built only from configuration."""
+"""The service's emails, plain text and HTML, in the account's language, with links built only
+from configuration.
+
+Every sentence is the catalogue's (``locales/<lang>.json``, keys ``email.*``); values are
+inserted into the sentences first and the whole sentence is HTML-escaped for the HTML part, so
+no value can become markup.
+"""
 
 from __future__ import annotations
 
 from html import escape
 
+from exam_results import i18n, tokens
 from exam_results.repositories.mailer import Email
 
-SERVICE_NAME = "Exam Results Service"
 
-
-def _html(title: str, paragraphs: list[str], link: str, button: str) -> str:
+def _html(title: str, paragraphs: list[str], link: str, button: str, lang: str = i18n.DEFAULT) -> str:
     body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
     return (
-        '<!doctype html><html><body style="font-family:sans-serif">'
+        f'<!doctype html><html lang="{escape(i18n.supported(lang), quote=True)}">'
+        '<body style="font-family:sans-serif">'
         f"<h1>{escape(title)}</h1>{body}"
         f'<p><a href="{escape(link, quote=True)}">{escape(button)}</a></p>'
         f"<p>{escape(link)}</p></body></html>"
     )
 
 
-def confirmation_email(to: str, name: str, link: str) -> Email:
-    title = "Confirm your email address"
+def _token_message(lang: str, to: str, link: str, keys: dict[str, str], **values: object) -> Email:
+    """Greeting, intro, expiry, then the link (a button in HTML): the shape of the token emails.
+    ``keys`` names the catalogue entry of each part (literal keys: the key test finds them)."""
+    lang = i18n.supported(lang)
     lines = [
-        f"Dear {name},",
-        "Thank you for registering for online results. Please confirm your email address.",
-        "This link works for 24 hours. If you did not register, ignore this email.",
+        i18n.text(lang, "email.greeting", **values),
+        i18n.text(lang, keys["intro"]),
+        i18n.text(lang, keys["expiry"], **values),
     ]
-    text = "\n\n".join([*lines, link])
     return Email(
         to=to,
-        subject=f"{SERVICE_NAME}: {title.lower()}",
-        text=text,
-        html=_html(title, lines, link, "Confirm my email address"),
+        subject=i18n.text(lang, keys["subject"], service=i18n.text(lang, "service.name")),
+        text="\n\n".join([*lines, link]),
+        html=_html(i18n.text(lang, keys["title"]), lines, link, i18n.text(lang, keys["button"]), lang),
     )
 
 
-def reset_email(to: str, name: str, link: str) -> Email:
-    title = "Reset your password"
-    lines = [
-        f"Dear {name},",
-        "We received a request to reset the password of your results account.",
-        "This link works for 60 minutes and only once. If you did not ask, ignore this email: "
-        "your password stays the same.",
-    ]
-    text = "\n\n".join([*lines, link])
-    return Email(
-        to=to,
-        subject=f"{SERVICE_NAME}: {title.lower()}",
-        text=text,
-        html=_html(title, lines, link, "Choose a new password"),
-    )
+def confirmation_email(to: str, name: str, link: str, lang: str = i18n.DEFAULT) -> Email:
+    keys = {
+        "subject": "email.confirmation.subject",
+        "title": "email.confirmation.title",
+        "intro": "email.confirmation.intro",
+        "expiry": "email.confirmation.expiry",
+        "button": "email.confirmation.button",
+    }
+    return _token_message(lang, to, link, keys, name=name, hours=tokens.CONFIRMATION_TTL // 3600)
+
+
+def reset_email(to: str, name: str, link: str, lang: str = i18n.DEFAULT) -> Email:
+    keys = {
+        "subject": "email.reset.subject",
+        "title": "email.reset.title",
+        "intro": "email.reset.intro",
+        "expiry": "email.reset.expiry",
+        "button": "email.reset.button",
+    }
+    return _token_message(lang, to, link, keys, name=name, minutes=tokens.RESET_TTL // 60)

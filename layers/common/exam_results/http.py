@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from pydantic import BaseModel, ValidationError
 
-from exam_results import errors
+from exam_results import errors, i18n
 from exam_results.observability import logger
 
 STATUS: dict[type[errors.DomainError], int] = {
@@ -27,17 +27,23 @@ STATUS: dict[type[errors.DomainError], int] = {
     errors.TooManyAttempts: 429,
 }
 
-_FRIENDLY = {
-    "missing": "This field is required.",
-    "bool_type": "Must be true or false.",
-    "string_type": "Must be text.",
-    "json_invalid": "The request body must be valid JSON.",
-    "model_attributes_type": "The request body must be a JSON object.",
-    "dict_type": "The request body must be a JSON object.",
-    "model_type": "The request body must be a JSON object.",
-    "string_too_long": "This value is too long.",
-    "string_too_short": "This field is required.",
+# Pydantic's own error types -> catalogue keys. The service's own rules (PydanticCustomError from
+# ``api_models.invalid``) carry their key in the error's context; any other pydantic type is
+# "not valid" in every language (pydantic's sentences are written for developers, in English).
+_PYDANTIC_KEYS = {
+    "missing": "field.required",
+    "bool_type": "field.boolean",
+    "bool_parsing": "field.boolean",
+    "string_type": "field.text",
+    "json_invalid": "field.json_invalid",
+    "json_type": "field.json_invalid",
+    "model_attributes_type": "field.json_object",
+    "dict_type": "field.json_object",
+    "model_type": "field.json_object",
+    "string_too_long": "field.too_long",
+    "string_too_short": "field.required",
 }
+INVALID = "field.invalid"
 
 JSON = content_types.APPLICATION_JSON
 
@@ -63,22 +69,49 @@ def error_response(
     )
 
 
-def field_errors(raw: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """Pydantic errors → the spec's ``[{field, message}]``, one per failing field."""
+def request_language(app: APIGatewayRestResolver) -> str:
+    """The language of the request being resolved: its ``Accept-Language``, else English."""
+    try:
+        event = app.current_event
+    except AttributeError:  # no request being resolved
+        return i18n.DEFAULT
+    return i18n.negotiate(event.headers.get("accept-language"))
+
+
+def say(lang: str, key: str, **values: Any) -> str:
+    """The catalogue's sentence for ``key`` in ``lang``; a key no catalogue has (a bug the key
+    test catches) is answered with the generic sentence rather than a 500."""
+    if key not in i18n.catalogue(i18n.DEFAULT):
+        logger.warning("message key missing from the catalogue", extra={"key": key})
+        key = "error.error"
+    return i18n.text(lang, key, **values)
+
+
+def _field_message(lang: str, err: dict[str, Any], field: str) -> str:
+    kind = str(err.get("type", ""))
+    ctx = err.get("ctx") or {}
+    if field == "body" and kind == "missing":
+        return say(lang, "field.json_object")
+    keys = ctx.get("message_keys") if isinstance(ctx, dict) else None
+    if isinstance(keys, list) and keys:
+        values = {k: v for k, v in ctx.items() if k != "message_keys"}
+        return " ".join(say(lang, str(key), **values) for key in keys)
+    return say(lang, _PYDANTIC_KEYS.get(kind, INVALID))
+
+
+def field_errors(raw: list[dict[str, Any]], lang: str = i18n.DEFAULT) -> list[dict[str, str]]:
+    """Pydantic errors → the spec's ``[{field, message}]``, one per failing field, in ``lang``."""
     seen: dict[str, str] = {}
     for err in raw:
         loc = [str(p) for p in err.get("loc", ()) if p != "body"]
         field = loc[0] if loc and not loc[0].isdigit() else "body"
-        kind = str(err.get("type", ""))
-        message = _FRIENDLY.get(kind) if kind in _FRIENDLY else str(err.get("msg", "Not valid."))
-        if field == "body" and kind == "missing":
-            message = "The request body must be a JSON object."
-        seen.setdefault(field, message or "Not valid.")
+        if field not in seen:
+            seen[field] = _field_message(lang, err, field)
     return [{"field": f, "message": m} for f, m in seen.items()]
 
 
-def validation_response(errs: list[dict[str, str]]) -> Response[str]:
-    return error_response(422, "validation_error", "Some fields are not valid: see errors.", {"errors": errs})
+def validation_response(errs: list[dict[str, str]], lang: str = i18n.DEFAULT) -> Response[str]:
+    return error_response(422, "validation_error", say(lang, "error.validation_error"), {"errors": errs})
 
 
 def _json_body(text: str) -> Any:
@@ -98,36 +131,40 @@ def _json_body(text: str) -> Any:
 def make_resolver() -> APIGatewayRestResolver:
     app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=_json_body)
 
+    def lang() -> str:
+        return request_language(app)
+
     @app.exception_handler(RequestUnsupportedContentType)
     def _unsupported(exc: RequestUnsupportedContentType) -> Response[str]:
-        return error_response(
-            415, "unsupported_media_type", "Send the request body as JSON (Content-Type: application/json)."
-        )
+        return error_response(415, "unsupported_media_type", say(lang(), "error.unsupported_media_type"))
 
     @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response[str]:
-        return validation_response(field_errors(list(exc.errors())))
+        language = lang()
+        return validation_response(field_errors(list(exc.errors()), language), language)
 
     @app.exception_handler(errors.DomainError)
     def _domain(exc: errors.DomainError) -> Response[str]:
+        language = lang()
         status = next(s for cls, s in STATUS.items() if isinstance(exc, cls))
         if isinstance(exc, errors.FieldError):
-            return validation_response([{"field": f, "message": m} for f, m in exc.errors])
+            return validation_response([{"field": f, "message": say(language, k)} for f, k in exc.errors], language)
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, errors.TooManyAttempts) else {}
-        return error_response(status, exc.code, exc.message, headers=headers)
+        return error_response(status, exc.code, say(language, exc.key), headers=headers)
 
     @app.exception_handler(UnicodeDecodeError)
     def _not_utf8(exc: UnicodeDecodeError) -> Response[str]:
         # A body that is not UTF-8 reaches Lambda base64-encoded; Powertools decodes it as UTF-8.
-        return validation_response([{"field": "body", "message": "The request body must be valid JSON."}])
+        language = lang()
+        return validation_response([{"field": "body", "message": say(language, "field.json_invalid")}], language)
 
     @app.exception_handler(errors.ConcurrentUpdate)
     def _busy(exc: errors.ConcurrentUpdate) -> Response[str]:
-        return error_response(503, "busy", "The service is busy. Please try again.", headers={"Retry-After": "1"})
+        return error_response(503, "busy", say(lang(), "error.busy"), headers={"Retry-After": "1"})
 
     @app.not_found
     def _not_found(exc: Exception) -> Response[str]:
-        return error_response(404, "route_not_found", "There is no such route.")
+        return error_response(404, "route_not_found", say(lang(), "error.route_not_found"))
 
     return app
 
@@ -183,7 +220,10 @@ def handle(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> 
         return app.resolve(_json_only(event), context)
     except Exception:
         logger.exception("unhandled error")
-        response = error_response(500, "internal_error", "Something went wrong. Please try again.")
+        headers = (event.get("headers") or {}) if isinstance(event, dict) else {}
+        accept = next((str(v) for k, v in headers.items() if str(k).lower() == "accept-language"), None)
+        message = say(i18n.negotiate(accept), "error.internal_error")
+        response = error_response(500, "internal_error", message)
         return {
             "statusCode": 500,
             "headers": response.headers,

@@ -29,20 +29,21 @@ def _common_passwords() -> frozenset[str]:
 
 
 def policy_problems(password: str) -> list[str]:
-    """Every rule of the policy this password breaks, as sentences for a person."""
+    """Every rule of the policy this password breaks, as catalogue keys (the sentences take
+    ``min_length`` and ``max_length``)."""
     problems: list[str] = []
     if len(password) < MIN_LENGTH:
-        problems.append(f"Use at least {MIN_LENGTH} characters.")
+        problems.append("password.min_length")
     if len(password) > MAX_LENGTH:
-        problems.append(f"Use at most {MAX_LENGTH} characters.")
+        problems.append("password.max_length")
     if sum(ch.isalpha() for ch in password) < MIN_LETTERS:
-        problems.append("Include at least one letter.")
+        problems.append("password.letter")
     if sum(ch.isdecimal() for ch in password) < MIN_DIGITS:
-        problems.append("Include at least two digits.")
+        problems.append("password.digits")
     if not password.isprintable():
-        problems.append("Use only printable characters.")
+        problems.append("password.printable")
     if password.lower() in _common_passwords():
-        problems.append("This password is too common: choose one that is harder to guess.")
+        problems.append("password.common")
     return problems
 
 

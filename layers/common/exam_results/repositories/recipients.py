@@ -2,7 +2,7 @@
 
 For one session and a batch of ID Numbers, everything the sender needs comes back in
 BatchGetItem calls (100 keys a call, four keys per candidate): the entry (the name), the
-account (the address and whether it is confirmed), the result of that session and the marker.
+account (the address, whether it is confirmed, its language), the result of that session and the marker.
 
   marker  pk=CANDIDATE#<ID>  sk=NOTIFIED#<session_id>
           status=claimed  claim_token  claim_expires_at (epoch seconds)   before the send
@@ -27,7 +27,7 @@ from exam_results.repositories.exams import result_sk
 
 # What the sender reads of each item (BatchGetItem allows one projection per table and call, so
 # the two calls of a batch project different attributes).
-_PROFILE = ("#pk", "#sk", "#candidate_name", "#email", "#email_confirmed_at")  # entry, account
+_PROFILE = ("#pk", "#sk", "#candidate_name", "#email", "#email_confirmed_at", "#language")  # entry, account
 _STATE = ("#pk", "#sk", "#status", "#claim_expires_at")  # result (its key is enough), marker
 _IDS_PER_READ = 50
 """IDs per pair of BatchGetItem calls: 2 keys a call per ID, 100 keys a call at most."""
@@ -52,6 +52,8 @@ class Recipient(NamedTuple):
     has_result: bool = False
     marker_status: str | None = None
     claim_expires_at: float | None = None
+    language: str = "en"
+    """The account's: the language of its email."""
 
 
 class Claim(NamedTuple):
@@ -103,6 +105,7 @@ class RecipientRepository:
                 has_result=(pk, result) in found,
                 marker_status=state.get("status"),
                 claim_expires_at=state.get("claim_expires_at"),
+                language=str(account.get("language") or "en"),
             )
         return out, calls
 

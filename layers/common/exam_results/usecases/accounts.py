@@ -90,7 +90,8 @@ def register(deps: Deps, request: RegistrationRequest) -> RegistrationResponse:
     count("Registrations")
     logger.info("account created", extra={"email": mask_email(account.email)})
     link = deps.settings.link("confirm.html", token=token)
-    _send(deps, emails.confirmation_email(account.email, entry.candidate_name, link), "Confirmation")
+    # In the language the registration chose (the account's from now on).
+    _send(deps, emails.confirmation_email(account.email, entry.candidate_name, link, account.language), "Confirmation")
     return RegistrationResponse(id_number=account.id_number, email=account.email, email_confirmed=False)
 
 

@@ -51,10 +51,10 @@ def deliver(deps: Deps, request: MailRequest) -> Outcome:
         return "over_limit"
     if request.kind == "confirmation":
         link = deps.settings.link("confirm.html", token=_token(deps, "confirm", account, tokens.CONFIRMATION_TTL))
-        email = emails.confirmation_email(account.email, entry.candidate_name, link)
+        email = emails.confirmation_email(account.email, entry.candidate_name, link, account.language)
     else:
         link = deps.settings.link("reset.html", token=_token(deps, "reset", account, tokens.RESET_TTL))
-        email = emails.reset_email(account.email, entry.candidate_name, link)
+        email = emails.reset_email(account.email, entry.candidate_name, link, account.language)
     try:
         deps.mailer.send(email)
     except ClientError as exc:

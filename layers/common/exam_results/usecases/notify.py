@@ -32,6 +32,7 @@ from html import escape
 
 from botocore.exceptions import ClientError
 
+from exam_results import i18n
 from exam_results.catalogue import get_exam
 from exam_results.config import Settings
 from exam_results.models import ExamSession
@@ -138,25 +139,35 @@ def _released_session(d: NotifyDeps, session_id: str) -> ExamSession | None:
     return session
 
 
-def _long_date(session: ExamSession) -> str:
-    d = session.exam_date
-    return f"{d.day} {d.strftime('%B %Y')}"
+def template_data(settings: Settings, session: ExamSession, candidate_name: str | None, lang: str) -> dict[str, str]:
+    """The replacement data of the ``ResultsEmailTemplate`` for one candidate, in ``lang``.
 
-
-def template_data(settings: Settings, session: ExamSession, candidate_name: str) -> dict[str, str]:
-    """The replacement data of the ``ResultsEmailTemplate`` for one candidate.
-
-    Every value twice: as it is, for the subject and text part, and HTML-escaped as
+    The template (``template.yaml``) is only the email's shape; every sentence comes from the
+    catalogue of the candidate's language with the values already in it, so one template and one
+    bulk call serve candidates of every language, and a new language is a new catalogue file.
+    Every sentence twice: as it is, for the subject and text part, and HTML-escaped as
     ``<name>_html`` for the HTML part, because SES inserts values verbatim (a name holding
     ``<a href=...>`` would otherwise arrive as a live link).
     """
+    lang = i18n.supported(lang)
     exam = get_exam(session.exam_code)
+    name = candidate_name or i18n.text(lang, "email.candidate")
+    service = i18n.text(lang, "service.name")
     plain = {
-        "candidate_name": candidate_name,
-        "exam_name": exam.name if exam else session.exam_code,
-        "exam_date": _long_date(session),
-        "session_id": session.session_id,
+        "lang": lang,
+        "subject": i18n.text(lang, "email.results.subject", service=service),
+        "title": i18n.text(lang, "email.results.title"),
+        "greeting": i18n.text(lang, "email.greeting", name=name),
+        "intro": i18n.text(
+            lang,
+            "email.results.intro",
+            exam_name=exam.name if exam else session.exam_code,
+            exam_date=i18n.format_date(session.exam_date, lang),
+        ),
+        "button": i18n.text(lang, "email.results.button"),
         "results_link": settings.link(RESULTS_PAGE),
+        "certificate": i18n.text(lang, "email.results.certificate"),
+        "signature": service,
     }
     return {**plain, **{f"{k}_html": escape(v, quote=True) for k, v in plain.items()}}
 
@@ -222,7 +233,7 @@ def deliver(
             assert r.email is not None
             claimed[r.id_number] = (
                 Claim(r.id_number, batch.session_id, token),
-                BulkDestination(to=r.email, data=template_data(d.settings, session, r.name or "candidate")),
+                BulkDestination(to=r.email, data=template_data(d.settings, session, r.name, r.language)),
             )
     try:
         unsent = _send(d, session, claimed, report, policy, remaining_ms, sleep, jitter)
@@ -257,7 +268,7 @@ def _send(
     answers, so that nothing later can hand their claims back.
     """
     pending = list(claimed)
-    default = template_data(d.settings, session, "candidate")
+    default = template_data(d.settings, session, None, i18n.DEFAULT)
     attempt = 0
     while pending:
         attempt += 1

@@ -128,7 +128,7 @@ def my_statement(deps: Deps, principal: Principal, session_id: str) -> Statement
 
     found = _entries_and_items(deps, principal.account.id_number, session_id)
     if not found or found[0][1].status != "released":
-        raise NotFound("There is no released result for this session.")
+        raise NotFound("error.not_found_statement")
     entry, item = found[0]
     assert item.statement is not None and item.certificate is not None
     document = statements.StatementOfResults(
