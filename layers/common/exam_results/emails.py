@@ -50,3 +50,54 @@ def reset_email(to: str, name: str, link: str) -> Email:
         text=text,
         html=_html(title, lines, link, "Choose a new password"),
     )
+
+
+# -- account self-service (password and email changes), in the account's language --
+
+
+def _in_language(to: str, lang: str, kind: str, lines: list[str], link: str, button: str) -> Email:
+    from exam_results import i18n
+
+    lang = i18n.supported(lang)
+    return Email(
+        to=to,
+        subject=i18n.text(lang, f"{kind}.subject"),
+        text="\n\n".join([*lines, link]),
+        html=_html(i18n.text(lang, f"{kind}.title"), lines, link, button),
+    )
+
+
+def password_changed_email(to: str, name: str, when: str, reset_link: str, lang: str) -> Email:
+    """The notice after a password change (``when``: the instant, already formatted)."""
+    from exam_results.i18n import text
+
+    lines = [
+        text(lang, "account_email.greeting", name=name),
+        text(lang, "password_changed_email.body", when=when),
+        text(lang, "password_changed_email.not_you"),
+    ]
+    return _in_language(to, lang, "password_changed_email", lines, reset_link, text(lang, "account_email.reset_button"))
+
+
+def email_change_link_email(to: str, name: str, link: str, lang: str) -> Email:
+    """To the new address: the link that makes it the account's."""
+    from exam_results.i18n import text
+
+    lines = [
+        text(lang, "account_email.greeting", name=name),
+        text(lang, "email_change_link.body"),
+        text(lang, "email_change_link.expiry"),
+    ]
+    return _in_language(to, lang, "email_change_link", lines, link, text(lang, "email_change_link.button"))
+
+
+def email_change_notice_email(to: str, name: str, new_email: str, reset_link: str, lang: str) -> Email:
+    """To the old address: a change was asked for, and how to stop it."""
+    from exam_results.i18n import text
+
+    lines = [
+        text(lang, "account_email.greeting", name=name),
+        text(lang, "email_change_notice.body", new_email=new_email),
+        text(lang, "email_change_notice.cancel"),
+    ]
+    return _in_language(to, lang, "email_change_notice", lines, reset_link, text(lang, "account_email.reset_button"))
