@@ -238,3 +238,66 @@ def test_tokens_are_stored_only_as_hashes_with_the_new_address(api, registered, 
     record = deps().auth.get_token(tokens.token_hash(link))
     assert record is not None and record.kind == "email_change" and record.email == NEW_EMAIL
     assert record.expires_at - time.time() > 24 * 3600 - 60
+
+
+# ------------------------------------------------------------------ faults, privacy
+
+
+class RefusedSends:
+    """SES refuses every SendEmail (a botocore hook, past the SDK's retries)."""
+
+    def __enter__(self) -> RefusedSends:
+        from exam_results.repositories.aws import client
+
+        client("ses").meta.events.register("before-call.ses.SendEmail", self._refuse)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        from exam_results.repositories.aws import client
+
+        client("ses").meta.events.unregister("before-call.ses.SendEmail", self._refuse)
+
+    @staticmethod
+    def _refuse(**_: object) -> None:
+        from botocore.exceptions import ClientError
+
+        raise ClientError({"Error": {"Code": "MessageRejected", "Message": "refused"}}, "SendEmail")
+
+
+def test_an_email_change_whose_notice_to_the_old_address_fails_stores_and_mails_no_link(api, registered, mailbox):
+    from exam_results.wiring import deps
+
+    c, token = registered()
+    with RefusedSends():
+        r = change_email(api, token, NEW_EMAIL, c.password)
+    assert r.status == 500 and r.json()["code"] == "internal_error", r.body  # the candidate asks again
+    assert mailbox.to(NEW_EMAIL) == []
+    d = deps()
+    kinds = [d.auth.get_token(pk.removeprefix("TOKEN#")) for pk in d.auth.owner_token_keys(c.id_number)]
+    assert "email_change" not in [k.kind for k in kinds if k is not None]
+    assert change_email(api, token, NEW_EMAIL, c.password).status == 202  # asking again works
+
+
+def test_a_password_change_stands_when_its_notice_cannot_be_sent(api, registered, mailbox):
+    c, token = registered()
+    with RefusedSends():
+        assert change_password(api, token, c.password).status == 204
+    assert login(api, c, NEW).status == 200
+
+
+def test_password_and_email_changes_log_no_password_token_or_full_address(api, registered, mailbox, capsys, caplog):
+    import json
+    import logging
+
+    caplog.set_level(logging.INFO)
+    c, token = registered()
+    change_password(api, token, "Wrong-pass-11")
+    change_password(api, token, c.password)
+    change_email(api, token, NEW_EMAIL, NEW)
+    link = mailbox.last_to(NEW_EMAIL).token()
+    confirm_change(api, link)
+    out = capsys.readouterr()
+    logged = out.out + out.err + "\n".join(r.getMessage() + json.dumps(r.__dict__, default=str) for r in caplog.records)
+    assert "email change requested" in logged
+    for secret in [c.password, NEW, "Wrong-pass-11", token, link, NEW_EMAIL, c.email]:
+        assert secret not in logged, f"{secret!r} appears in the logs"
