@@ -301,3 +301,27 @@ def test_password_and_email_changes_log_no_password_token_or_full_address(api, r
     assert "email change requested" in logged
     for secret in [c.password, NEW, "Wrong-pass-11", token, link, NEW_EMAIL, c.email]:
         assert secret not in logged, f"{secret!r} appears in the logs"
+
+
+def test_at_most_three_email_change_links_an_hour(api, registered, mailbox):
+    with time_machine.travel("2026-06-01T10:00:00Z", tick=False) as t:
+        c, token = registered()
+        for i in range(3):
+            assert change_email(api, token, f"new{i}@example.org", c.password).status == 202
+        t.shift(20 * 60)
+        r = change_email(api, token, "new3@example.org", c.password)
+        assert (r.status, r.json()["code"]) == (429, "too_many_attempts")
+        assert r.headers["Retry-After"] == str(40 * 60)
+        assert mailbox.to("new3@example.org") == []
+        assert login(api, c).status == 200  # a mail limit, not the password lock
+        t.shift(40 * 60 + 1)
+        token = login(api, c).json()["token"]  # the session has expired meanwhile
+        assert change_email(api, token, "new3@example.org", c.password).status == 202
+
+
+def test_a_failed_email_change_send_gives_its_slot_back(api, registered, mailbox):
+    c, token = registered()
+    with RefusedSends():
+        for _ in range(3):
+            assert change_email(api, token, NEW_EMAIL, c.password).status == 500
+    assert change_email(api, token, NEW_EMAIL, c.password).status == 202

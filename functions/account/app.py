@@ -100,7 +100,12 @@ def change_password() -> Response[str]:
         202: docs.ok(AcceptedResponse, "Link sent to the new address, notice to the old; nothing changed yet"),
         401: WRONG_PASSWORD,
         422: docs.INVALID,
-        429: LOCKED,
+        429: docs.error(
+            "Locked after too many wrong passwords, or over 3 requests an hour",
+            "locked",
+            "too_many_attempts",
+            retry_after=True,
+        ),
     },
     openapi_extensions={"x-request-body-model": "EmailChange"},
 )

@@ -73,9 +73,9 @@ def test_a_reset_link_requested_before_an_email_change_cannot_be_used_after_it(a
     assert login(api, c).status == 200  # the password is the owner's still
 
 
-def test_two_email_change_links_used_at_once_change_the_address_once(api, registered, mailbox):
+def test_three_email_change_links_used_at_once_change_the_address_once(api, registered, mailbox):
     c, this = registered()
-    addresses = [f"new{i}@example.org" for i in range(4)]
+    addresses = [f"new{i}@example.org" for i in range(3)]  # the hourly limit
     for address in addresses:
         assert api.call("POST", "/me/email", {"email": address, "password": c.password}, token=this).status == 202
     links = [mailbox.last_to(a).token() for a in addresses]
@@ -89,6 +89,6 @@ def test_two_email_change_links_used_at_once_change_the_address_once(api, regist
         answers = list(pool.map(use, links))
     won = [a.json()["email"] for a in answers if a.status == 200]
     assert len(won) == 1, [a.status for a in answers]  # each link was issued for the same generation
-    assert sorted(a.status for a in answers) == [200, 400, 400, 400]
+    assert sorted(a.status for a in answers) == [200, 400, 400]
     session = login(api, c).json()["token"]
     assert api.call("GET", "/me", token=session).json()["email"] == won[0]

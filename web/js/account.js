@@ -56,7 +56,7 @@
         ER.showFieldErrors({ message: 'Your password is not correct.', errors: [{ field: field, message: 'Enter your current password.' }] });
         return true;
       }
-      if (res.status === 429) {
+      if (res.status === 429 && code === 'locked') {
         ER.clearFieldErrors();
         ER.showAlert('error', 'You entered the wrong password too many times. You will not be able to log on for 30 minutes. ' + ER.tryAgainText(res.headers));
         return true;

@@ -315,24 +315,35 @@ def change_password(deps: Deps, principal: Principal, request: PasswordChange) -
 
 def request_email_change(deps: Deps, principal: Principal, request: EmailChange) -> None:
     """Mail a link to the new address and a notice to the old one; nothing changes until the
-    link is used. The link carries the new address and the account's generation."""
-    from exam_results import emails
+    link is used. The link carries the new address and the account's generation. At most 3
+    such requests an hour (``send_limits``), counted after the password check."""
+    from exam_results import emails, send_limits
 
     account = principal.account
     _check_password(deps, account, request.password)
     if request.email.casefold() == account.email.casefold():
         raise FieldError([("email", "This is already your email address.")])
+    taken = send_limits.try_take_slot(deps.auth, send_limits.EMAIL_CHANGES, account.id_number)
+    if taken is None:
+        count("EmailChangesOverLimit")
+        raise TooManyAttempts(send_limits.retry_after(deps.auth, send_limits.EMAIL_CHANGES, account.id_number))
     token, record = issue_token("email_change", account, tokens.EMAIL_CHANGE_TTL)
     record = record.model_copy(update={"email": request.email})
     name = _name(deps, account)
     forgot = deps.settings.link("forgot.html")
     # The old address is told first: no link reaches a new address unless the owner heard of it.
-    # A failed send fails the request (the candidate asks again); a link stored but never
-    # mailed expires unused.
-    deps.mailer.send(emails.email_change_notice_email(account.email, name, request.email, forgot, account.language))
-    deps.auth.put_token(record)
-    link = deps.settings.link("confirm-email.html", token=token)
-    deps.mailer.send(emails.email_change_link_email(request.email, name, link, account.language))
+    # A failed send fails the request (the candidate asks again) and gives its slot back; a link
+    # stored but never mailed expires unused.
+    try:
+        deps.mailer.send(emails.email_change_notice_email(account.email, name, request.email, forgot, account.language))
+        deps.auth.put_token(record)
+        link = deps.settings.link("confirm-email.html", token=token)
+        deps.mailer.send(emails.email_change_link_email(request.email, name, link, account.language))
+    except ClientError as exc:
+        count("EmailChangeEmailsFailed")
+        logger.error("email not sent", extra={"email_kind": "EmailChange", "error": dynamo.error_code(exc)})
+        send_limits.give_back(deps.auth, send_limits.EMAIL_CHANGES, account.id_number, taken)
+        raise
     count("EmailChangesRequested")
     logger.info("email change requested", extra={"to": mask_email(request.email)})
 
