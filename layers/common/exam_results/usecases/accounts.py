@@ -1,4 +1,5 @@
-"""Candidate account use cases: register, confirm, log in and out, profile, erase, reset.
+"""Candidate account use cases: register, confirm, log in and out, profile, erase, reset,
+change the password or the email address.
 
 No HTTP here: pydantic models in, pydantic models out, repositories passed in (``Deps``).
 
