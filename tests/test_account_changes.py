@@ -325,3 +325,50 @@ def test_a_failed_email_change_send_gives_its_slot_back(api, registered, mailbox
         for _ in range(3):
             assert change_email(api, token, NEW_EMAIL, c.password).status == 500
     assert change_email(api, token, NEW_EMAIL, c.password).status == 202
+
+
+def test_password_and_email_changes_make_the_designed_aws_calls(api, registered, mailbox):
+    """docs/performance.md: counted with devtools.aws_calls, warm containers."""
+    from devtools import aws_calls
+
+    c, token = registered()
+    login(api, c)  # another session, for the change to tidy away
+
+    def measured(method, path, body):  # type: ignore[no-untyped-def]
+        with aws_calls.capture() as captured:
+            r = api.call(method, path, body, token=token)
+        return r.status, captured.count_by_operation()
+
+    body = {"current_password": c.password, "password": NEW, "confirm_password": NEW}
+    # session, account; reserve and clear the attempt; one transaction; the other tokens
+    # (index query, batch delete); the entry (name) and the notice.
+    assert measured("POST", "/me/password", body) == (
+        204,
+        {
+            "dynamodb:GetItem": 3,
+            "dynamodb:UpdateItem": 1,
+            "dynamodb:DeleteItem": 1,
+            "dynamodb:TransactWriteItems": 1,
+            "dynamodb:Query": 1,
+            "dynamodb:BatchWriteItem": 1,
+            "ses:SendEmail": 1,
+        },
+    )
+    # session, account; reserve and clear; the send log (read, conditional put); the entry;
+    # the notice, the token, the link.
+    assert measured("POST", "/me/email", {"email": NEW_EMAIL, "password": NEW}) == (
+        202,
+        {
+            "dynamodb:GetItem": 4,
+            "dynamodb:UpdateItem": 1,
+            "dynamodb:DeleteItem": 1,
+            "dynamodb:PutItem": 2,
+            "ses:SendEmail": 2,
+        },
+    )
+    link = mailbox.last_to(NEW_EMAIL).token()
+    # the token; one transaction; the tokens left (index query, batch delete).
+    assert measured("POST", "/me/email/confirmations", {"token": link}) == (
+        200,
+        {"dynamodb:GetItem": 1, "dynamodb:TransactWriteItems": 1, "dynamodb:Query": 1, "dynamodb:BatchWriteItem": 1},
+    )
