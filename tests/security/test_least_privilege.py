@@ -64,6 +64,24 @@ def every_api_path(api, released, mailbox, mail_worker) -> None:  # type: ignore
     assert api.call("PATCH", "/me", {"language": "it"}, token=session).status == 200
     assert api.call("GET", f"/me/results/{c.session_id}/statement", token=session).status == 200
     assert api.call("GET", "/me/results/NO-SUCH/statement", token=session).status == 404
+    # Password and email changes: wrong password (counted), success, link used, link used again.
+    other = api.call("POST", "/sessions", {"id_number": c.id_number, "password": c.password}).json()["token"]
+    changed = "Changed-Horse-55"
+    body = {"current_password": "Wrong-pass-99", "password": changed, "confirm_password": changed}
+    assert api.call("POST", "/me/password", body, token=session).status == 401
+    assert api.call("POST", "/me/password", {**body, "current_password": c.password}, token=session).status == 204
+    assert api.call("GET", "/me", token=other).status == 401
+    body = {"email": "jane.new@example.org", "password": "Wrong-pass-99"}
+    assert api.call("POST", "/me/email", body, token=session).status == 401
+    assert api.call("POST", "/me/email", {**body, "password": changed}, token=session).status == 202
+    link = mailbox.last_to("jane.new@example.org").token()
+    assert api.call("POST", "/me/email/confirmations", {"token": link}).status == 200
+    assert api.call("POST", "/me/email/confirmations", {"token": link}).status == 400
+    assert api.call("GET", "/me", token=session).status == 401  # a confirmed email change ends sessions
+    c.password, c.email = changed, "jane.new@example.org"
+    # A session left open: the reset below ends it and tidies it away.
+    assert api.call("POST", "/sessions", {"id_number": c.id_number, "password": c.password}).status == 200
+    session = api.call("POST", "/sessions", {"id_number": c.id_number, "password": c.password}).json()["token"]
     assert api.call("DELETE", "/sessions/current", token=session).status == 204
     assert api.call("GET", "/me", token=session).status == 401
     # Lockout: four wrong passwords lock the ID.

@@ -43,6 +43,8 @@ def _builders() -> list[tuple[str, Callable[..., Any]]]:
 
 
 def _hostile(parameter: str) -> str:
+    if parameter == "lang":
+        return "it"  # which catalogue, not a value inserted
     if "link" in parameter or "url" in parameter:
         return HOSTILE_LINK
     if parameter in ("to", "email", "address"):
@@ -76,6 +78,8 @@ def test_inserted_values_are_text_in_the_html_and_unchanged_in_the_text(
     for parameter, value in values.items():
         if parameter == "to":
             assert message.to == value
+            continue
+        if parameter == "lang":
             continue
         assert value in parsed.text, (kind, parameter)  # shown as text, character for character
         assert value in message.text  # the text part is not escaped

@@ -1,4 +1,4 @@
-/* account.html (authenticated) — GET/PATCH/DELETE /me, log out */
+/* account.html (authenticated) — GET/PATCH/DELETE /me, change password and email, log out */
 (function () {
   'use strict';
   var ER = window.ER;
@@ -48,6 +48,82 @@
     });
     // The form has no submit button; never let Enter submit it natively.
     document.getElementById('newsletter-form').addEventListener('submit', function (ev) { ev.preventDefault(); });
+
+    /* A wrong password is refused like a wrong login (and counted on the same lockout). */
+    function passwordRefused(res, field) {
+      var code = res.body && res.body.code;
+      if (res.status === 401 && code === 'invalid_credentials') {
+        ER.showFieldErrors({ message: 'Your password is not correct.', errors: [{ field: field, message: 'Enter your current password.' }] });
+        return true;
+      }
+      if (res.status === 429 && code === 'locked') {
+        ER.clearFieldErrors();
+        ER.showAlert('error', 'You entered the wrong password too many times. You will not be able to log on for 30 minutes. ' + ER.tryAgainText(res.headers));
+        return true;
+      }
+      return false;
+    }
+
+    /* 422 errors name the API's fields; on this page some inputs have ids of their own. */
+    function renamed(body, ids) {
+      var errors = body && Array.isArray(body.errors) ? body.errors : [];
+      return {
+        message: body && body.message,
+        errors: errors.map(function (e) {
+          var field = e && Object.prototype.hasOwnProperty.call(ids, e.field) ? ids[e.field] : e && e.field;
+          return { field: field, message: e && e.message };
+        })
+      };
+    }
+
+    var passwordForm = document.getElementById('password-form');
+    ER.onSubmit(passwordForm, function () {
+      ER.clearAlert();
+      ER.clearFieldErrors();
+      if (!ER.checkRequired(passwordForm, {
+        current_password: 'Enter your current password.',
+        password: 'Enter a new password.',
+        confirm_password: 'Enter your new password again.'
+      })) { return; }
+      var payload = {
+        current_password: ER.value('current_password'),
+        password: ER.value('password'),
+        confirm_password: ER.value('confirm_password')
+      };
+      return ER.api('POST', '/me/password', payload, { redirectOn401: false }).then(function (res) {
+        if (res.status === 204 || res.status === 200) {
+          passwordForm.reset();
+          ER.showAlert('success', 'Your password has been changed. You are still logged in here; you have been logged out everywhere else.');
+          return;
+        }
+        if (passwordRefused(res, 'current_password')) { return; }
+        if (res.status === 401) { ER.goToLogin('Your session has ended. Please log in again.'); return; }
+        ER.showError(res);
+      });
+    });
+
+    var emailForm = document.getElementById('email-form');
+    ER.onSubmit(emailForm, function () {
+      ER.clearAlert();
+      ER.clearFieldErrors();
+      if (!ER.checkRequired(emailForm, {
+        new_email: 'Enter your new email address.',
+        email_password: 'Enter your password.'
+      })) { return; }
+      var address = ER.trimmed('new_email');
+      var payload = { email: address, password: ER.value('email_password') };
+      return ER.api('POST', '/me/email', payload, { redirectOn401: false }).then(function (res) {
+        if (res.status === 202 || res.status === 200) {
+          emailForm.reset();
+          ER.showAlert('success', 'We have sent a link to ' + address + '. Your email address changes when you open it (it works for 24 hours). We have also told your current address.');
+          return;
+        }
+        if (passwordRefused(res, 'email_password')) { return; }
+        if (res.status === 401) { ER.goToLogin('Your session has ended. Please log in again.'); return; }
+        if (res.status === 422) { ER.showFieldErrors(renamed(res.body, { email: 'new_email', password: 'email_password' })); return; }
+        ER.showError(res);
+      });
+    });
 
     logoutBtn.addEventListener('click', function () {
       logoutBtn.disabled = true;

@@ -1,5 +1,5 @@
-"""Bodies of the candidate account routes (registration, log-in, profile, password reset): the
-Register, Login and Account functions import them. Shared field types and bases are
+"""Bodies of the candidate account routes (registration, log-in, profile, password reset, password
+and email changes): the Register, Login and Account functions import them. Shared field types and bases are
 ``exam_results.api_models`` (no ``from __future__ import annotations``, as there).
 """
 
@@ -140,3 +140,25 @@ class PasswordResetConfirmation(ApiRequest):
 
 class MessageResponse(ApiModel):
     message: str
+
+
+# The password the account has now: checked against its hash, never against the policy (an
+# account may predate a rule).
+CurrentPassword = Annotated[StrictStr, Field(min_length=1, max_length=4096)]
+
+
+class PasswordChange(ApiRequest):
+    current_password: CurrentPassword
+    password: NewPassword
+    confirm_password: StrictStr
+
+    _confirm = field_validator("confirm_password")(_must_match)
+
+
+class EmailChange(ApiRequest):
+    email: EmailAddress
+    password: CurrentPassword
+
+
+class EmailChangeResponse(ApiModel):
+    email: str

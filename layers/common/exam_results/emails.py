@@ -62,3 +62,49 @@ def reset_email(to: str, name: str, link: str, lang: str = i18n.DEFAULT) -> Emai
         "button": "email.reset.button",
     }
     return _token_message(lang, to, link, keys, name=name, minutes=tokens.RESET_TTL // 60)
+
+
+# -- account self-service (password and email changes), in the account's language --
+
+
+def _in_language(to: str, lang: str, kind: str, lines: list[str], link: str, button: str) -> Email:
+    lang = i18n.supported(lang)
+    return Email(
+        to=to,
+        subject=i18n.text(lang, f"{kind}.subject"),
+        text="\n\n".join([*lines, link]),
+        html=_html(i18n.text(lang, f"{kind}.title"), lines, link, button, lang),
+    )
+
+
+def password_changed_email(to: str, name: str, when: str, reset_link: str, lang: str) -> Email:
+    """The notice after a password change (``when``: the instant, already formatted)."""
+    text = i18n.text
+    lines = [
+        text(lang, "account_email.greeting", name=name),
+        text(lang, "password_changed_email.body", when=when),
+        text(lang, "password_changed_email.not_you"),
+    ]
+    return _in_language(to, lang, "password_changed_email", lines, reset_link, text(lang, "account_email.reset_button"))
+
+
+def email_change_link_email(to: str, name: str, link: str, lang: str) -> Email:
+    """To the new address: the link that makes it the account's."""
+    text = i18n.text
+    lines = [
+        text(lang, "account_email.greeting", name=name),
+        text(lang, "email_change_link.body"),
+        text(lang, "email_change_link.expiry"),
+    ]
+    return _in_language(to, lang, "email_change_link", lines, link, text(lang, "email_change_link.button"))
+
+
+def email_change_notice_email(to: str, name: str, new_email: str, reset_link: str, lang: str) -> Email:
+    """To the old address: a change was asked for, and how to stop it."""
+    text = i18n.text
+    lines = [
+        text(lang, "account_email.greeting", name=name),
+        text(lang, "email_change_notice.body", new_email=new_email),
+        text(lang, "email_change_notice.cancel"),
+    ]
+    return _in_language(to, lang, "email_change_notice", lines, reset_link, text(lang, "account_email.reset_button"))

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 Format = Literal["PB", "CB"]
 SessionStatus = Literal["open", "released"]
-TokenKind = Literal["session", "confirm", "reset"]
+TokenKind = Literal["session", "confirm", "reset", "email_change"]
 
 
 class _Record(BaseModel):
@@ -43,7 +43,8 @@ class Account(_Record):
     email_confirmed_at: datetime | None = None
     created_at: datetime
     # Credential generation: random, new at registration and at every credential change (a
-    # reset). A token is good only for the generation it was issued for, so a change ends
+    # reset, a password change, a confirmed email change). A token is good only for the
+    # generation it was issued for, so a change ends
     # everything issued before it, and an ID registered again starts from a value no old token
     # carries. None: an item stored before generations existed; tokens stored then have None
     # too and stay good until the account's first change gives it a generation.
@@ -92,6 +93,7 @@ class TokenRecord(_Record):
     generation: str | None  # the account's when issued (None: see Account.generation)
     created_at: float
     expires_at: int
+    email: str | None = None  # email_change: the new address, set when the link is used
 
     def live(self, now: float) -> bool:
         return self.expires_at > now

@@ -25,6 +25,9 @@ class SendPolicy:
 
 RESET_EMAILS = SendPolicy(scope="RESET")
 CONFIRMATION_RESENDS = SendPolicy(scope="RESEND")
+# Email-change links (POST /me/email): a logged-in account cannot mail links to any number of
+# addresses that are not its own.
+EMAIL_CHANGES = SendPolicy(scope="EMAIL_CHANGE")
 
 
 def try_take_slot(repo: AuthRepository, policy: SendPolicy, id_number: str) -> float | None:
@@ -39,6 +42,14 @@ def try_take_slot(repo: AuthRepository, policy: SendPolicy, id_number: str) -> f
         if repo.put_sends(pk, [*recent, now], version, math.ceil(now) + policy.period):
             return now
     return None
+
+
+def retry_after(repo: AuthRepository, policy: SendPolicy, id_number: str) -> int:
+    """Whole seconds until the oldest send of the last period leaves it (a slot frees)."""
+    now = time.time()
+    sent, _ = repo.get_sends(repo.sends_pk(policy.scope, id_number))
+    recent = [t for t in sent if t > now - policy.period]
+    return max(1, math.ceil(min(recent) + policy.period - now)) if recent else 1
 
 
 def give_back(repo: AuthRepository, policy: SendPolicy, id_number: str, taken: float) -> None:

@@ -1,4 +1,4 @@
-"""Opaque random tokens (sessions, email confirmation, password reset), stored only as hashes."""
+"""Opaque random tokens (sessions, email confirmation, password reset, email change), stored only as hashes."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 SESSION_TTL = 60 * 60
 CONFIRMATION_TTL = 24 * 60 * 60
 RESET_TTL = 60 * 60
+EMAIL_CHANGE_TTL = 24 * 60 * 60
 
 
 def new_token() -> str:

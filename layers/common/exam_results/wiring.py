@@ -1,8 +1,8 @@
 """Builds the repositories a use case needs from the settings (cached per container).
 
 Each repository is built, and its module imported, the first time a use case asks for it: the
-upload functions never touch the auth table or SES, the account function never sends an
-email, and none of that is imported at their cold start.
+upload functions never touch the auth table or SES, the account function sends email only
+for a password or email change, and none of that is imported at their cold start.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Short-lived auth records in the auth table, each with a TTL attribute ``expires_at``.
 
   token          pk=TOKEN#<sha256 of token>  kind, owner_id, generation, created_at, expires_at
+                                             [email: the new address of an email_change token]
   attempt count  pk=ATTEMPTS#<scope>#<ID>    attempts, locked_until, expires_at
   send log       pk=SENDS#<scope>#<ID>       sent (instants), version, expires_at
 
@@ -45,6 +46,7 @@ class AuthRepository:
                         "generation": record.generation,
                         "created_at": record.created_at,
                         "expires_at": record.expires_at,
+                        **({"email": record.email} if record.email is not None else {}),
                     }
                 ),
                 "ConditionExpression": "attribute_not_exists(pk)",
@@ -71,6 +73,7 @@ class AuthRepository:
             generation=record.get("generation"),
             created_at=record["created_at"],
             expires_at=record["expires_at"],
+            email=record.get("email"),
         )
 
     def consume_token_op(self, token_hash: str) -> dict[str, Any]:
@@ -80,6 +83,26 @@ class AuthRepository:
                 "TableName": self.table,
                 "Key": self._key(self._token_pk(token_hash)),
                 "ConditionExpression": "attribute_exists(pk)",
+            }
+        }
+
+    def carry_session_op(
+        self, token_hash: str, generation: str | None, new_generation: str, now: float
+    ) -> dict[str, Any]:
+        """Move a live session to the account's new generation (a password change keeps the
+        session that made it): only if it is still there, unexpired and of the old generation."""
+        of_generation = "attribute_not_exists(generation)" if generation is None else "generation = :gen"
+        values: dict[str, Any] = {":new": new_generation, ":now": now, ":session": "session"}
+        if generation is not None:
+            values[":gen"] = generation
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": self._key(self._token_pk(token_hash)),
+                "UpdateExpression": "SET generation = :new",
+                "ConditionExpression": f"#kind = :session AND expires_at > :now AND {of_generation}",
+                "ExpressionAttributeNames": {"#kind": "kind"},
+                "ExpressionAttributeValues": dynamo.values(values),
             }
         }
 
@@ -104,8 +127,10 @@ class AuthRepository:
             while request:
                 request = dynamo.ddb().batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
 
-    def delete_owner_tokens(self, id_number: str) -> None:
-        self.delete_keys(self.owner_token_keys(id_number))
+    def delete_owner_tokens(self, id_number: str, keep: str | None = None) -> None:
+        """Delete the ID's tokens, except the one whose hash is ``keep``."""
+        kept = self._token_pk(keep) if keep is not None else None
+        self.delete_keys(pk for pk in self.owner_token_keys(id_number) if pk != kept)
 
     # -- attempt counters (lockouts) --
 

@@ -146,6 +146,20 @@ class CandidateRepository:
             }
         }
 
+    def set_email_op(self, id_number: str, generation: str | None, new_generation: str, email: str) -> dict[str, Any]:
+        """A new email address and generation, only on the generation the link was issued for:
+        every session and token issued before it (those mailed to the old address) is void."""
+        condition, values = _of_generation(generation)
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": self._key(id_number, ACCOUNT_SK),
+                "UpdateExpression": "SET email = :email, generation = :new REMOVE sessions_valid_after",
+                "ConditionExpression": condition,
+                "ExpressionAttributeValues": dynamo.values({":email": email, ":new": new_generation, **values}),
+            }
+        }
+
     def update_password_hash(self, id_number: str, old_hash: str, new_hash: str) -> None:
         """Upgrade a hash made with older parameters (only if the password did not change)."""
         try:

@@ -1,4 +1,5 @@
-"""Candidate account use cases: register, confirm, log in and out, profile, erase, reset.
+"""Candidate account use cases: register, confirm, log in and out, profile, erase, reset,
+change the password or the email address.
 
 No HTTP here: pydantic models in, pydantic models out, repositories passed in (``Deps``).
 
@@ -19,8 +20,11 @@ from botocore.exceptions import ClientError
 from exam_results import tokens
 from exam_results.account_models import (
     ConfirmationResponse,
+    EmailChange,
+    EmailChangeResponse,
     LoginRequest,
     LoginResponse,
+    PasswordChange,
     PasswordResetConfirmation,
     ProfileResponse,
     ProfileUpdate,
@@ -31,6 +35,7 @@ from exam_results.errors import (
     AlreadyRegistered,
     CredentialsMismatch,
     EmailNotConfirmed,
+    FieldError,
     InvalidCredentials,
     InvalidToken,
     TooManyAttempts,
@@ -244,3 +249,127 @@ def confirm_password_reset(deps: Deps, request: PasswordResetConfirmation) -> No
     # The new generation already voids every earlier token; this only tidies them away.
     deps.auth.delete_owner_tokens(record.id_number)
     count("PasswordResets")
+
+
+# -- password and email changes (authenticated) --
+
+
+def _check_password(deps: Deps, account: Account, password: str) -> None:
+    """The account's password, counted like a log-in on the same lockout: a wrong one is a
+    failure (the 4th locks: 429), and while locked nothing is checked."""
+    from exam_results import passwords
+    from exam_results.lockout import LOGIN, AttemptLimiter
+
+    limiter = AttemptLimiter(deps.auth, LOGIN)
+    reservation = limiter.reserve(account.id_number)
+    if not passwords.verify_password(account.password_hash, password):
+        count("PasswordChecksFailed")
+        try:
+            limiter.failed(reservation)
+        except TooManyAttempts:
+            count("Lockouts")
+            raise
+        raise InvalidCredentials()
+    limiter.clear(account.id_number)
+
+
+def _name(deps: Deps, account: Account) -> str:
+    entry = deps.candidates.get_entry(account.id_number)
+    return entry.candidate_name if entry else ""
+
+
+def change_password(deps: Deps, principal: Principal, request: PasswordChange) -> None:
+    """A new password and a new generation, in one transaction on the generation the session
+    was issued for, which also moves this session to the new generation: every other session
+    and every pending token (reset links included, even those written later by requests in
+    flight) are void."""
+    from exam_results import emails, i18n, passwords
+
+    account = principal.account
+    _check_password(deps, account, request.current_password)
+    new_generation = tokens.new_generation()
+    now = utc_now()
+    try:
+        dynamo.transact(
+            [
+                deps.candidates.set_password_op(
+                    account.id_number,
+                    account.generation,
+                    new_generation,
+                    passwords.hash_password(request.password),
+                    now,
+                ),
+                deps.auth.carry_session_op(principal.token_hash, account.generation, new_generation, now.timestamp()),
+            ]
+        )
+    except ClientError as exc:
+        if dynamo.error_code(exc) == "TransactionCanceledException":
+            raise Unauthorized() from exc  # the credentials changed meanwhile, or this session ended
+        raise
+    deps.auth.delete_owner_tokens(account.id_number, keep=principal.token_hash)  # void already: tidying
+    count("PasswordChanges")
+    when = i18n.format_instant(now, account.language, UTC)
+    notice = emails.password_changed_email(
+        account.email, _name(deps, account), when, deps.settings.link("forgot.html"), account.language
+    )
+    _send(deps, notice, "PasswordChanged")
+
+
+def request_email_change(deps: Deps, principal: Principal, request: EmailChange) -> None:
+    """Mail a link to the new address and a notice to the old one; nothing changes until the
+    link is used. The link carries the new address and the account's generation. At most 3
+    such requests an hour (``send_limits``), counted after the password check."""
+    from exam_results import emails, send_limits
+
+    account = principal.account
+    _check_password(deps, account, request.password)
+    if request.email.casefold() == account.email.casefold():
+        raise FieldError([("email", "field.same_email")])
+    taken = send_limits.try_take_slot(deps.auth, send_limits.EMAIL_CHANGES, account.id_number)
+    if taken is None:
+        count("EmailChangesOverLimit")
+        raise TooManyAttempts(send_limits.retry_after(deps.auth, send_limits.EMAIL_CHANGES, account.id_number))
+    token, record = issue_token("email_change", account, tokens.EMAIL_CHANGE_TTL)
+    record = record.model_copy(update={"email": request.email})
+    name = _name(deps, account)
+    forgot = deps.settings.link("forgot.html")
+    # The old address is told first: no link reaches a new address unless the owner heard of it.
+    # A failed send fails the request (the candidate asks again) and gives its slot back; a link
+    # stored but never mailed expires unused.
+    try:
+        deps.mailer.send(emails.email_change_notice_email(account.email, name, request.email, forgot, account.language))
+        deps.auth.put_token(record)
+        link = deps.settings.link("confirm-email.html", token=token)
+        deps.mailer.send(emails.email_change_link_email(request.email, name, link, account.language))
+    except ClientError as exc:
+        count("EmailChangeEmailsFailed")
+        logger.error("email not sent", extra={"email_kind": "EmailChange", "error": dynamo.error_code(exc)})
+        send_limits.give_back(deps.auth, send_limits.EMAIL_CHANGES, account.id_number, taken)
+        raise
+    count("EmailChangesRequested")
+    logger.info("email change requested", extra={"to": mask_email(request.email)})
+
+
+def confirm_email_change(deps: Deps, token: str) -> EmailChangeResponse:
+    """The new address becomes the account's, with a new generation, in one transaction on the
+    generation the link was issued for: every token mailed to the old address, and every
+    session, is void (the candidate logs in again)."""
+    record = live_token(deps, token, "email_change")
+    if record is None or record.email is None:
+        raise InvalidToken()
+    try:
+        dynamo.transact(
+            [
+                deps.auth.consume_token_op(record.token_hash),
+                deps.candidates.set_email_op(
+                    record.id_number, record.generation, tokens.new_generation(), record.email
+                ),
+            ]
+        )
+    except ClientError as exc:
+        if dynamo.error_code(exc) == "TransactionCanceledException":
+            raise InvalidToken() from exc  # used meanwhile, or the account erased or changed
+        raise
+    deps.auth.delete_owner_tokens(record.id_number)  # void already: tidying
+    count("EmailChanges")
+    return EmailChangeResponse(email=record.email)
