@@ -39,6 +39,9 @@ def test_change_the_password_then_the_email_from_the_account_page(page: Page, lo
     form.get_by_role("button", name="Change password").click()
     expect(page.locator("#alert")).to_contain_text("Your password is not correct")
     expect(page.locator("#current_password")).to_have_attribute("aria-invalid", "true")
+    # As on every form, the error summary takes the focus and its link leads to the field.
+    expect(page.locator("#alert")).to_be_focused()
+    page.locator("#alert a[href='#current_password']").click()
     expect(page.locator("#current_password")).to_be_focused()
     shot(page, "password-wrong")
     form.get_by_label("Current password").fill(PASSWORD)

@@ -53,12 +53,12 @@
     function passwordRefused(res, field) {
       var code = res.body && res.body.code;
       if (res.status === 401 && code === 'invalid_credentials') {
-        ER.showFieldErrors({ message: 'Your password is not correct.', errors: [{ field: field, message: 'Enter your current password.' }] });
+        ER.showFieldErrors({ message: ER.t('account.password.wrong'), errors: [{ field: field, message: ER.t('error.current_password.required') }] });
         return true;
       }
       if (res.status === 429 && code === 'locked') {
         ER.clearFieldErrors();
-        ER.showAlert('error', 'You entered the wrong password too many times. You will not be able to log on for 30 minutes. ' + ER.tryAgainText(res.headers));
+        ER.showAlert('error', ER.t('account.locked', { try_again: ER.tryAgainText(res.headers) }));
         return true;
       }
       return false;
@@ -81,9 +81,9 @@
       ER.clearAlert();
       ER.clearFieldErrors();
       if (!ER.checkRequired(passwordForm, {
-        current_password: 'Enter your current password.',
-        password: 'Enter a new password.',
-        confirm_password: 'Enter your new password again.'
+        current_password: ER.t('error.current_password.required'),
+        password: ER.t('error.reset_password.required'),
+        confirm_password: ER.t('error.reset_confirm.required')
       })) { return; }
       var payload = {
         current_password: ER.value('current_password'),
@@ -93,11 +93,11 @@
       return ER.api('POST', '/me/password', payload, { redirectOn401: false }).then(function (res) {
         if (res.status === 204 || res.status === 200) {
           passwordForm.reset();
-          ER.showAlert('success', 'Your password has been changed. You are still logged in here; you have been logged out everywhere else.');
+          ER.showAlert('success', ER.t('account.password.done'));
           return;
         }
         if (passwordRefused(res, 'current_password')) { return; }
-        if (res.status === 401) { ER.goToLogin('Your session has ended. Please log in again.'); return; }
+        if (res.status === 401) { ER.goToLogin(ER.t('session.ended')); return; }
         ER.showError(res);
       });
     });
@@ -107,20 +107,21 @@
       ER.clearAlert();
       ER.clearFieldErrors();
       if (!ER.checkRequired(emailForm, {
-        new_email: 'Enter your new email address.',
-        email_password: 'Enter your password.'
+        new_email: ER.t('error.new_email.required'),
+        email_password: ER.t('error.password.required')
       })) { return; }
       var address = ER.trimmed('new_email');
       var payload = { email: address, password: ER.value('email_password') };
       return ER.api('POST', '/me/email', payload, { redirectOn401: false }).then(function (res) {
         if (res.status === 202 || res.status === 200) {
           emailForm.reset();
-          ER.showAlert('success', 'We have sent a link to ' + address + '. Your email address changes when you open it (it works for 24 hours). We have also told your current address.');
+          ER.showAlert('success', ER.t('account.email.sent', { email: address }));
           return;
         }
         if (passwordRefused(res, 'email_password')) { return; }
-        if (res.status === 401) { ER.goToLogin('Your session has ended. Please log in again.'); return; }
-        if (res.status === 422) { ER.showFieldErrors(renamed(res.body, { email: 'new_email', password: 'email_password' })); return; }
+        if (res.status === 401) { ER.goToLogin(ER.t('session.ended')); return; }
+        // The API wrote these messages in the page's language: marked as its text.
+        if (res.status === 422) { ER.showFieldErrors(renamed(res.body, { email: 'new_email', password: 'email_password' }), undefined, true); return; }
         ER.showError(res);
       });
     });

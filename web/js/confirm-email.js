@@ -11,10 +11,12 @@
     var address = document.getElementById('confirmed-email');
 
     function invalid() {
-      status.textContent = 'This link is not valid.';
+      status.textContent = ER.t('confirm_email.invalid');
       ER.showAlert('error', [
-        'This link is invalid or has expired. Links work for 24 hours and only once, and a later change of password or email address cancels them.',
-        ER.el('p', null, [ER.el('a', { href: 'account.html', text: 'Ask for a new link on your account page' }), '.'])
+        ER.t('confirm_email.invalid.alert'),
+        ER.el('p', null, ER.tNodes('confirm_email.invalid.more', {
+          link: ER.el('a', { href: 'account.html', text: ER.t('confirm_email.invalid.link') })
+        }))
       ]);
     }
 
@@ -24,12 +26,12 @@
       if (res.status === 200 && res.body && typeof res.body.email === 'string') {
         ER.clearSession(); // the change ended every session of the account
         address.textContent = res.body.email;
-        status.textContent = 'Your email address has been changed.';
+        status.textContent = ER.t('confirm_email.done');
         success.hidden = false;
         return;
       }
       if (res.status === 400 || res.status === 422) { invalid(); return; }
-      status.textContent = 'We could not change your email address just now.';
+      status.textContent = ER.t('confirm_email.failed');
       ER.showError(res);
     });
   });
