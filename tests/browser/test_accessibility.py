@@ -25,6 +25,7 @@ from tests.browser.test_results_pages import upload
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 WIDTHS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 PASSWORD = "Violet-Anchor-27"
+NEW_PASSWORD = "Copper-Kettle-93"
 AXE = Axe()
 
 
@@ -314,6 +315,48 @@ def test_every_page_in_every_state_has_no_wcag_22_aa_violation_and_no_untranslat
     audit("account")
     log_out(page)
 
-    assert audit.states == 31
+    # The account's own forms, on the account of this language's run (its password was just reset).
+    log_in_as(page, local, fresh)
+    visit("account.html")
+    expect(page.locator("#newsletter_opt_in")).to_be_enabled()
+    submit(page, "password-form")
+    expect(page.locator("#current_password-error")).not_to_be_empty()
+    audit("account: password fields missing")
+    fill(page, {"current_password": "Wrong-pass-77", "password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD})
+    submit(page, "password-form")
+    expect(page.locator("#current_password")).to_have_attribute("aria-invalid", "true")
+    audit("account: wrong current password")
+    fill(page, {"current_password": PASSWORD, "password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD + "x"})
+    submit(page, "password-form")
+    expect(page.locator("#confirm_password-error")).not_to_be_empty()
+    audit("account: new passwords differ")
+    fill(page, {"confirm_password": NEW_PASSWORD})
+    submit(page, "password-form")
+    expect(alert).to_have_class(re.compile("alert--success"))
+    audit("account: password changed")
+    submit(page, "email-form")
+    expect(page.locator("#new_email-error")).not_to_be_empty()
+    audit("account: email fields missing")
+    fill(page, {"new_email": email_of(fresh), "email_password": NEW_PASSWORD})
+    with page.expect_request("**/api/me/email") as sent:
+        submit(page, "email-form")
+    assert sent.value.headers["accept-language"] == lang
+    expect(page.locator("#new_email")).to_have_attribute("aria-invalid", "true")
+    audit("account: the same email address")
+    new_address = f"changed-{lang}@example.com"
+    fill(page, {"new_email": new_address, "email_password": NEW_PASSWORD})
+    submit(page, "email-form")
+    expect(alert).to_have_class(re.compile("alert--success"))
+    audit("account: email link sent")
+    link = next(u for u in local.wait_for_mail(new_address)["links"] if "/confirm-email.html?token=" in u)
+    page.goto(link)
+    expect(page.locator("#confirm-success")).to_be_visible()
+    audit("confirm-email: confirmed")
+    visit("confirm-email.html?token=not-a-real-token")
+    expect(alert).to_have_class(re.compile("alert--error"))
+    audit("confirm-email: invalid link")
+    log_out(page)
+
+    assert audit.states == 40
     assert sorted(audit.pages) == pages(), "a page of web/ has no state in this test: add its states"
     assert not audit.failures, "\n".join(audit.failures)
