@@ -20,6 +20,7 @@ holds only open sessions, a few hundred at most), a session's results from GSI1 
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
 from collections.abc import Iterable
@@ -267,40 +268,21 @@ class ExamRepository:
 
     def delete_items(self, keys: Iterable[tuple[str, str]], max_backoff: float = 5.0) -> int:
         """BatchWriteItem deletes of (pk, sk), 25 per call, unprocessed ones retried. Returns the calls."""
-        calls = 0
-        batch: list[tuple[str, str]] = []
-
-        def flush(items: list[tuple[str, str]]) -> None:
-            nonlocal calls
-            request = {self.table: [{"DeleteRequest": {"Key": dynamo.item({"pk": pk, "sk": sk})}} for pk, sk in items]}
-            attempt = 0
-            while request:
-                calls += 1
-                request = dynamo.ddb().batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
-                if request:
-                    attempt += 1
-                    time.sleep(min(max_backoff, 0.05 * 2**attempt) * random.random())  # noqa: S311
-
-        for key in dict.fromkeys(keys):
-            batch.append(key)
-            if len(batch) == 25:
-                flush(batch)
-                batch = []
-        if batch:
-            flush(batch)
-        return calls
+        deletes = ({"DeleteRequest": {"Key": dynamo.item({"pk": pk, "sk": sk})}} for pk, sk in dict.fromkeys(keys))
+        return self._batch_write(deletes, max_backoff)
 
     def write_items(self, records: Iterable[dict[str, Any]], max_backoff: float = 5.0) -> int:
         """BatchWriteItem, 25 per call, unprocessed items retried with jittered back-off.
 
         Returns the number of BatchWriteItem calls made.
         """
-        calls = 0
-        batch: list[dict[str, Any]] = []
+        return self._batch_write(({"PutRequest": {"Item": dynamo.item(r)}} for r in records), max_backoff)
 
-        def flush(items: list[dict[str, Any]]) -> None:
-            nonlocal calls
-            request = {self.table: [{"PutRequest": {"Item": dynamo.item(r)}} for r in items]}
+    def _batch_write(self, requests: Iterable[dict[str, Any]], max_backoff: float) -> int:
+        """Write requests streamed 25 a BatchWriteItem; unprocessed ones retried with jittered back-off."""
+        calls = 0
+        for batch in itertools.batched(requests, 25, strict=False):
+            request: dict[str, Any] = {self.table: list(batch)}
             attempt = 0
             while request:
                 calls += 1
@@ -308,12 +290,4 @@ class ExamRepository:
                 if request:
                     attempt += 1
                     time.sleep(min(max_backoff, 0.05 * 2**attempt) * random.random())  # noqa: S311
-
-        for record in records:
-            batch.append(record)
-            if len(batch) == 25:
-                flush(batch)
-                batch = []
-        if batch:
-            flush(batch)
         return calls
