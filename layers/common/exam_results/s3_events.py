@@ -6,6 +6,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote_plus
 
+from aws_lambda_powertools.utilities.data_classes.s3_event import S3Event
+
 from exam_results.csvfiles import Report
 from exam_results.observability import logger
 from exam_results.wiring import Deps
@@ -19,14 +21,16 @@ def process_uploads(deps: Deps, event: dict[str, Any], use_case: UploadUseCase) 
     A bad file is a rejected report, never an exception; anything else raises, so that Lambda
     retries the event and finally parks it in the failure queue.
     """
+    s3_event = S3Event(event)
     processed = []
-    for record in event.get("Records", []):
-        if record.get("eventSource") != "aws:s3" or not str(record.get("eventName", "")).startswith("ObjectCreated:"):
+    # S3's own s3:TestEvent (sent when a notification is configured) has no Records.
+    for record in s3_event.records if "Records" in s3_event else ():
+        if record.event_source != "aws:s3" or not record.event_name.startswith("ObjectCreated:"):
             logger.warning("not an S3 ObjectCreated record", extra={"event_name": record.get("eventName")})
             continue
-        s3 = record["s3"]
-        key = unquote_plus(s3["object"]["key"])
-        report = use_case(deps, s3["bucket"]["name"], key, s3["object"].get("versionId"), s3["object"].get("eTag", ""))
+        obj = record.s3.get_object
+        key = unquote_plus(obj.key)
+        report = use_case(deps, record.s3.bucket.name, key, obj.version_id, obj.etag)
         processed.append(
             {"key": key, "status": report.status if report else "skipped", "stored": report.stored if report else 0}
         )
