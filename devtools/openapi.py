@@ -1,9 +1,9 @@
 """One OpenAPI document for the whole HTTP API, generated from the functions' resolvers.
 
 Every function of ``template.yaml`` with ``Api`` events is loaded (as ``devtools.stack`` does:
-its layers on ``sys.path``, a unique module name) and its ``app.get_openapi_schema()`` merged:
-paths, operations and component schemas. The template's routes and the resolvers' routes must
-be the same set, or generation fails.
+its layers on ``sys.path``, a unique module name) and its ``app.get_openapi_schema()`` merged
+by Powertools' ``OpenAPIMerge`` (a route served twice fails). The template's routes and the
+resolvers' routes must be the same set, or generation fails.
 
     python -m devtools.openapi            # writes docs/openapi.json
     python -m devtools.openapi --check    # exits 1 when docs/openapi.json is stale
@@ -22,6 +22,8 @@ import json
 import sys
 from pathlib import Path
 from typing import Any
+
+from aws_lambda_powertools.event_handler.openapi import OpenAPIMerge
 
 from devtools.template import ROOT, TEMPLATE, load
 
@@ -96,26 +98,27 @@ def _refs(node: Any) -> set[str]:
 
 def build(template_path: Path = TEMPLATE) -> dict[str, Any]:
     template = load(template_path)
-    paths: dict[str, dict[str, Any]] = {}
-    schemas: dict[str, Any] = {}
-    openapi_version = "3.1.0"
+    merge = OpenAPIMerge(title=TITLE, version=VERSION, description=DESCRIPTION, on_conflict="error")
     declared: set[tuple[str, str]] = set()
+    seen: dict[str, Any] = {}
     for logical, (path, attr, layers, routes) in sorted(api_functions(template).items()):
         declared |= routes
         app = _load_resolver(logical, path, attr, layers)
         doc = json.loads(app.get_openapi_json_schema(title=TITLE, version=VERSION))
-        openapi_version = doc.get("openapi", openapi_version)
         served = {(m, p) for p, ops in doc.get("paths", {}).items() for m in ops}
         if served != routes:
             raise SystemExit(f"{logical}: template routes {sorted(routes)} differ from its resolver's {sorted(served)}")
-        for route_path, operations in doc.get("paths", {}).items():
-            for method, operation in operations.items():
+        for operations in doc.get("paths", {}).values():
+            for operation in operations.values():
                 operation["x-function"] = logical
-                paths.setdefault(route_path, {})[method] = operation
+        # OpenAPIMerge keeps the last of two same-named schemas: two models sharing a name must fail.
         for name, schema in doc.get("components", {}).get("schemas", {}).items():
-            if name in schemas and schemas[name] != schema:
+            if seen.setdefault(name, schema) != schema:
                 raise SystemExit(f"component schema {name} differs between functions")
-            schemas[name] = schema
+        merge.add_schema(doc)
+    merged = merge.get_openapi_schema()
+    paths: dict[str, dict[str, Any]] = merged["paths"]
+    schemas: dict[str, Any] = merged["components"]["schemas"]
 
     from exam_results import account_models, api_docs, api_models, result_models  # the layer is on sys.path now
 
@@ -177,8 +180,7 @@ def build(template_path: Path = TEMPLATE) -> dict[str, Any]:
     if missing:
         raise SystemExit(f"routes missing from the document: {sorted(missing)}")
     return {
-        "openapi": openapi_version,
-        "info": {"title": TITLE, "version": VERSION, "description": DESCRIPTION},
+        **merged,
         "servers": [{"url": "/", "description": "The API stage's base URL"}],
         "paths": ordered_paths,
         "components": {
