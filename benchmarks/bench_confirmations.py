@@ -66,10 +66,10 @@ def run(rows: int, centres: int, sessions: int, *, trace: bool) -> dict[str, flo
     """One import of a fresh file on a fresh stack; the figures of that import."""
     from moto import mock_aws
 
-    from devtools import moto_atomic
-    from devtools.stack import Stack
+    from devtools.harness import moto_patches
+    from devtools.harness.stack import Stack
 
-    moto_atomic.install()
+    moto_patches.serialise_requests()
     with mock_aws():
         from exam_results.repositories.aws import reset_clients
         from exam_results.repositories.pepper import get_pepper

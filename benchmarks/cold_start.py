@@ -69,8 +69,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from devtools.harness.stack import Stack  # noqa: E402
 from devtools.lambda_runtime import lambda_site, layer_requirements  # noqa: E402
-from devtools.stack import Stack  # noqa: E402
 
 # Before the clock starts: the function's sys.path, and the modules a normal start-up (``site``)
 # loads, which ``-S`` leaves out (with ``-S``, importing ``site`` changes no path).

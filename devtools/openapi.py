@@ -1,6 +1,6 @@
 """One OpenAPI document for the whole HTTP API, generated from the functions' resolvers.
 
-Every function of ``template.yaml`` with ``Api`` events is loaded (as ``devtools.stack`` does:
+Every function of ``template.yaml`` with ``Api`` events is loaded (as ``devtools.harness.stack`` does:
 its layers on ``sys.path``, a unique module name) and its ``app.get_openapi_schema()`` merged
 by Powertools' ``OpenAPIMerge`` (a route served twice fails). The template's routes and the
 resolvers' routes must be the same set, or generation fails.
@@ -25,7 +25,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler.openapi import OpenAPIMerge
 
-from devtools.template import ROOT, TEMPLATE, load
+from devtools.harness.template import ROOT, TEMPLATE, load
 
 OUTPUT = ROOT / "docs" / "openapi.json"
 TITLE = "Exam Results Service API"

@@ -27,11 +27,11 @@ os.environ.pop("AWS_PROFILE", None)
 from moto import mock_aws
 from moto.ses.models import ses_backends
 
-from devtools import moto_atomic
-from devtools.apigw import ApiGateway
-from devtools.stack import ACCOUNT, REGION, Stack
+from devtools.harness import moto_patches
+from devtools.harness.apigw import ApiGateway
+from devtools.harness.stack import ACCOUNT, REGION, Stack
 
-moto_atomic.install()
+moto_patches.serialise_requests()
 
 pytest_plugins = ["tests.plugins.aws_calls"]
 
@@ -97,14 +97,14 @@ def mailbox(stack: Stack) -> Mailbox:
 
 
 class MailWorker:
-    """MailRequestsFunction run from its queue by the local stack's SQS poller (devtools.sources),
+    """MailRequestsFunction run from its queue by the local stack's SQS poller (devtools.harness.sources),
     as Lambda's event source mapping would: POST /password-resets and .../resend only queue the
     request, and the email exists once the worker has run."""
 
     FUNCTION = "MailRequestsFunction"
 
     def __init__(self, stack: Stack) -> None:
-        from devtools.sources import EventSources
+        from devtools.harness.sources import EventSources
 
         self.sources = EventSources(stack)
         self.source = next(s for s in self.sources.sqs_sources if s.function == self.FUNCTION)

@@ -328,8 +328,8 @@ def test_a_failed_email_change_send_gives_its_slot_back(api, registered, mailbox
 
 
 def test_password_and_email_changes_make_the_designed_aws_calls(api, registered, mailbox):
-    """docs/performance.md: counted with devtools.aws_calls, warm containers."""
-    from devtools import aws_calls
+    """docs/performance.md: counted with devtools.harness.aws_calls, warm containers."""
+    from devtools.harness import aws_calls
 
     c, token = registered()
     login(api, c)  # another session, for the change to tidy away

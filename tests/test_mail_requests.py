@@ -14,7 +14,7 @@ from typing import Any
 
 import time_machine
 
-from devtools.stack import Stack
+from devtools.harness.stack import Stack
 
 START = "2026-06-01T10:00:00Z"
 
@@ -122,7 +122,7 @@ def test_duplicate_deliveries_run_in_parallel_never_exceed_the_limit(api, regist
 
 
 def test_a_malformed_request_fails_alone_and_the_rest_of_the_batch_is_sent(api, registered, mailbox, stack):
-    from devtools.sources import EventSources
+    from devtools.harness.sources import EventSources
 
     c, _ = registered()
     sqs = stack.client("sqs")

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from devtools.template import load
+from devtools.harness.template import load
 
 T = load()
 R: dict[str, Any] = T["Resources"]
@@ -169,7 +169,7 @@ def test_retention_of_reports_and_documents_is_configurable():
 def test_samconfig_deploys_both_stages_with_every_operator_parameter():
     import tomllib
 
-    from devtools.template import ROOT
+    from devtools.harness.template import ROOT
 
     config = tomllib.loads((ROOT / "samconfig.toml").read_text())
     for stage in ("dev", "prod"):

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from devtools.localproc import LocalProcess
-from devtools.template import ROOT
+from devtools.harness.template import ROOT
+from devtools.local.localproc import LocalProcess
 
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM_ARGS = [

@@ -8,7 +8,7 @@ from functools import cache
 
 from playwright.sync_api import Page
 
-from devtools.template import ROOT
+from devtools.harness.template import ROOT
 
 LOCALES = ROOT / "web" / "locales"
 PLACEHOLDER = re.compile(r"\{[A-Za-z0-9_]+\}")

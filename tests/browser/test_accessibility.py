@@ -18,7 +18,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
-from devtools.localproc import LocalProcess
+from devtools.local.localproc import LocalProcess
 from tests.browser.i18n import pages, untranslated, wait_translated
 from tests.browser.test_results_pages import upload
 

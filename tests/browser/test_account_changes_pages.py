@@ -6,7 +6,7 @@ from datetime import date
 
 from playwright.sync_api import Page, expect
 
-from devtools.localproc import LocalProcess
+from devtools.local.localproc import LocalProcess
 from tests.browser.conftest import Shots
 from tests.browser.test_account_pages import HEADER, PASSWORD, register_confirmed
 from tests.browser.test_candidate_pages import log_in, open_link_from_mailbox

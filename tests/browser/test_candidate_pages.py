@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from devtools.localproc import LocalProcess
+from devtools.local.localproc import LocalProcess
 from tests.browser.conftest import Shots, demo
 
 PASSWORD = "Blue-Harbour-73"

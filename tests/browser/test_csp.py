@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from playwright.sync_api import Page
 
-from devtools.localproc import LocalProcess
-from devtools.template import ROOT
+from devtools.harness.template import ROOT
+from devtools.local.localproc import LocalProcess
 
 # Records every CSP violation of the page (Playwright's init scripts are not subject to the CSP).
 RECORD = (

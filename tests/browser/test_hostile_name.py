@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from playwright.sync_api import Page, expect
 
-from devtools.localproc import LocalProcess
+from devtools.local.localproc import LocalProcess
 from tests.browser.conftest import Shots
 from tests.browser.test_account_pages import HEADER, PASSWORD
 from tests.browser.test_candidate_pages import log_in

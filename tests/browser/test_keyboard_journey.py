@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from playwright.sync_api import Page, expect
 
-from devtools.localproc import LocalProcess
+from devtools.local.localproc import LocalProcess
 from tests.browser.test_results_pages import upload
 
 ID, SECRET, NAME = "KEYBRD001", "97531864", "Kim Keyboard"

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from devtools.localproc import LocalProcess
-from devtools.template import ROOT
+from devtools.harness.template import ROOT
+from devtools.local.localproc import LocalProcess
 from tests.browser.i18n import LOCALES, PLACEHOLDER, catalogue, languages, pages, wait_translated
 from tests.browser.test_results_pages import upload
 

@@ -8,8 +8,8 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from devtools.local import ENTRY_COLUMNS
-from devtools.localproc import LocalProcess
+from devtools.local.localproc import LocalProcess
+from devtools.local.server import ENTRY_COLUMNS
 from tests.browser.conftest import demo
 from tests.browser.test_csp import RECORD
 

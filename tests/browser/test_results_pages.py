@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from playwright.sync_api import Page, expect
 
-from devtools.localproc import LocalProcess
+from devtools.local.localproc import LocalProcess
 from tests.browser.conftest import Shots
 
 PASSWORD = "Quiet-Meadow-61"

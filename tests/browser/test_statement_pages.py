@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
-from devtools.localproc import LocalProcess
+from devtools.local.localproc import LocalProcess
 from tests.browser.conftest import Shots
 from tests.browser.test_results_pages import upload
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from devtools.harness.stack import Stack
 from devtools.lambda_runtime import lambda_site
-from devtools.stack import Stack
 
 ROOT = Path(__file__).resolve().parents[2]
 SAM = ROOT / ".venv-sam" / "bin" / "sam"

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from devtools.localproc import LocalProcess
+from devtools.local.localproc import LocalProcess
 
 HANDLER = """
 import json
@@ -187,7 +187,7 @@ def test_in_process_invocations_of_two_functions_at_once_each_see_their_own_envi
     function never runs with another's variables, even while the other runs."""
     from moto import mock_aws
 
-    from devtools.stack import Stack
+    from devtools.harness.stack import Stack
 
     template, _ = _template(tmp_path, BARRIER_HANDLER)
     with mock_aws():
@@ -281,7 +281,7 @@ def test_in_process_invocations_flushing_metrics_at_once_never_fail() -> None:
     from aws_lambda_powertools.metrics import MetricUnit
     from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 
-    from devtools import stack as harness
+    from devtools.harness import stack as harness
 
     harness.serialise_metric_bookkeeping()
     metrics = Metrics(namespace="HarnessTest", service="harness")

@@ -6,7 +6,7 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 
-from devtools.local import demo_candidates, demo_files, demo_release_file
+from devtools.local.server import demo_candidates, demo_files, demo_release_file
 
 
 def test_demo_files_follow_the_exam_board_formats() -> None:

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from devtools.apigw import ApiResponse
-from devtools.headers import policy_headers
-from devtools.hostguard import GuardedEmulator
-from devtools.local import Handler
+from devtools.harness.apigw import ApiResponse
+from devtools.local.headers import policy_headers
+from devtools.local.hostguard import GuardedEmulator
+from devtools.local.server import Handler
 from tests.security.test_headers import assert_strict_csp
 
 

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from urllib.parse import unquote_plus
 
-from devtools.localproc import LocalProcess
+from devtools.local.localproc import LocalProcess
 
 
 def closed(port: int) -> bool:

@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from devtools.headers import policy_headers
-from devtools.local import ENTRY_COLUMNS, MAIL_CSP
-from devtools.localproc import LocalProcess
-from devtools.template import ROOT, TEMPLATE, load
+from devtools.harness.template import ROOT, TEMPLATE, load
+from devtools.local.headers import policy_headers
+from devtools.local.localproc import LocalProcess
+from devtools.local.server import ENTRY_COLUMNS, MAIL_CSP
 
 
 @pytest.fixture(scope="module")

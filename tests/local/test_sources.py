@@ -13,9 +13,9 @@ from urllib.parse import unquote_plus
 import pytest
 from moto import mock_aws
 
-from devtools import mailbox
-from devtools.sources import EventSources
-from devtools.stack import Stack
+from devtools.harness.sources import EventSources
+from devtools.harness.stack import Stack
+from devtools.local import mailbox
 
 
 @pytest.fixture

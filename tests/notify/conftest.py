@@ -27,7 +27,8 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.ses.models import ses_backends
 
-from devtools.stack import ACCOUNT, REGION, Stack
+from devtools.harness import moto_patches
+from devtools.harness.stack import ACCOUNT, REGION, Stack
 from tests.conftest import Candidate, registration
 
 LONDON = ZoneInfo("Europe/London")
@@ -401,10 +402,8 @@ class SqsCalls:
 
 @pytest.fixture(autouse=True)
 def _moto_transactions_per_item(monkeypatch: pytest.MonkeyPatch) -> None:
-    """moto's TransactWriteItems without its whole-table backups (see ``moto_transactions``)."""
-    from tests.notify import moto_transactions
-
-    moto_transactions.install(monkeypatch)
+    """moto's TransactWriteItems without its whole-table backups (see ``moto_patches``)."""
+    moto_patches.transactions_per_item(monkeypatch)
 
 
 @pytest.fixture

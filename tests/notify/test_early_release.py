@@ -10,7 +10,7 @@ from typing import Any
 
 import time_machine
 
-from devtools.stack import Stack
+from devtools.harness.stack import Stack
 from tests.notify.conftest import SenderPoller, results_emails, schedule_event, seed_results, seed_session
 from tests.uploads.conftest import Board
 

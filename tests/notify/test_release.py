@@ -9,7 +9,7 @@ from typing import Any
 
 import time_machine
 
-from devtools.stack import Stack
+from devtools.harness.stack import Stack
 from tests.notify.conftest import (
     SenderPoller,
     queued_batches,

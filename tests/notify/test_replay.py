@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from devtools.stack import Stack
+from devtools.harness.stack import Stack
 from scripts import replay_dlq
 from tests.notify.conftest import queue_depth
 

@@ -15,7 +15,7 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from devtools.stack import Stack
+from devtools.harness.stack import Stack
 from exam_results import i18n
 from tests.conftest import registration
 from tests.notify.conftest import (

@@ -16,7 +16,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from devtools.stack import Stack
+from devtools.harness.stack import Stack
 from tests.notify.conftest import SenderPoller, register, results_emails, schedule_event, seed_results, seed_session
 
 HOSTILE = '<a href="https://evil.example/login">Log in here</a> & "Co" <script>alert(1)</script>'

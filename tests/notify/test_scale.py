@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from devtools.stack import Stack
+from devtools.harness.stack import Stack
 from tests.notify.conftest import (
     SenderPoller,
     SesCalls,

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from devtools.stack import Stack
+from devtools.harness.stack import Stack
 from scripts.replay_dlq import replay
 from tests.notify.conftest import (
     SenderPoller,

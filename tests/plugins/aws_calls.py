@@ -1,5 +1,5 @@
 """Pytest plugin: record every AWS call each function makes during the whole run, then check
-least privilege against ``template.yaml`` (``devtools.iam_check``).
+least privilege against ``template.yaml`` (``devtools.harness.iam_check``).
 
 Writes ``test-artifacts/aws-calls.json``. Under pytest-xdist each worker writes its own
 ``aws-calls-<worker>.json`` and the controller merges them before checking. A call that a function's own policy does not allow,
@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from devtools import aws_calls, iam_check
+from devtools.harness import aws_calls, iam_check
 
 _state: dict[str, Any] = {"deselected": 0, "report": None}
 

@@ -1,4 +1,4 @@
-"""Fixtures of the security tests: AWS call capture (devtools.aws_calls) and a full flow."""
+"""Fixtures of the security tests: AWS call capture (devtools.harness.aws_calls) and a full flow."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from devtools import aws_calls
+from devtools.harness import aws_calls
 from tests.conftest import registration
 
 SESSION = "C1A-2026-06-20-PB"

@@ -1,5 +1,5 @@
 """AWS calls per operation (docs/performance.md): each happy path makes exactly the calls the
-design allows, counted by service and operation with devtools.aws_calls.
+design allows, counted by service and operation with devtools.harness.aws_calls.
 
 Counts are for a warm container; the first request of a container also reads the pepper
 (``secretsmanager:GetSecretValue``) where it checks a Secret Number.
@@ -7,7 +7,7 @@ Counts are for a warm container; the first request of a container also reads the
 
 from __future__ import annotations
 
-from devtools import aws_calls
+from devtools.harness import aws_calls
 from tests.conftest import registration
 
 PEPPER = {"secretsmanager:GetSecretValue": 1}

@@ -1,6 +1,6 @@
 """Same work for every ID (SPEC §4): a request whose answer is the same for a registered and an
 unknown ID Number makes the same AWS calls for either, call by call (operation and resource, in
-order), so its time tells nothing. The calls are recorded by devtools.aws_calls.
+order), so its time tells nothing. The calls are recorded by devtools.harness.aws_calls.
 
 Each function is warmed first (its first request reads the pepper), and every compared request
 is for its own ID Number, so the counters of one never change the work of another.
@@ -12,7 +12,7 @@ from datetime import date
 
 import pytest
 
-from devtools import aws_calls
+from devtools.harness import aws_calls
 from tests.conftest import registration
 from tests.security.conftest import AVAILABLE, SKILLS
 

@@ -27,13 +27,13 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from devtools import openapi
-from devtools.apigw import ApiGateway
+from devtools.harness.apigw import ApiGateway
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "200"))
 
 
 class WsgiApi:
-    """WSGI → API Gateway proxy events → the functions (devtools.apigw); ``api`` is set per test."""
+    """WSGI → API Gateway proxy events → the functions (devtools.harness.apigw); ``api`` is set per test."""
 
     api: ApiGateway | None = None
 

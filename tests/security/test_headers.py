@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from devtools.template import ROOT, TEMPLATE, load
+from devtools.harness.template import ROOT, TEMPLATE, load
 
 R = load(TEMPLATE)["Resources"]
 PAGES = sorted((ROOT / "web").glob("*.html"))

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from devtools.apigw import ApiGateway
+from devtools.harness.apigw import ApiGateway
 
 VALID = {
     "/registrations": {

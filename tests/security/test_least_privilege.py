@@ -1,4 +1,4 @@
-"""Least privilege of the API functions, proven by the calls they make (devtools.iam_check).
+"""Least privilege of the API functions, proven by the calls they make (devtools.harness.iam_check).
 
 The whole suite is also checked, for every function, by the ``tests.plugins.aws_calls`` plugin
 (``test-artifacts/aws-calls.json``); this test runs every API route itself, success and
@@ -15,8 +15,8 @@ from typing import Any
 import time_machine
 import yaml
 
-from devtools import aws_calls, iam_check
-from devtools.template import TEMPLATE, load
+from devtools.harness import aws_calls, iam_check
+from devtools.harness.template import TEMPLATE, load
 from tests.conftest import registration
 
 API_FUNCTIONS = ("RegisterFunction", "LoginFunction", "AccountFunction", "ResultsFunction")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from devtools import openapi
-from devtools.template import TEMPLATE, load
+from devtools.harness.template import TEMPLATE, load
 
 
 def test_committed_document_is_up_to_date():

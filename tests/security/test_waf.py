@@ -23,7 +23,7 @@ from urllib.parse import unquote
 import playwright
 import pytest
 
-from devtools.template import TEMPLATE, load
+from devtools.harness.template import TEMPLATE, load
 
 T = load(TEMPLATE)
 R = T["Resources"]

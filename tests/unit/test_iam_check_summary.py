@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from devtools import iam_check
+from devtools.harness import iam_check
 
 TEMPLATE = yaml.safe_load(
     "Resources:\n"

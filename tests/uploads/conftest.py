@@ -12,7 +12,7 @@ from urllib.parse import quote_plus
 
 import pytest
 
-from devtools.stack import ACCOUNT, Stack
+from devtools.harness.stack import ACCOUNT, Stack
 
 RESULT_HEADER = "session_id,id_number,overall_score,grade,cefr_level,reading,use_of_english,writing,listening,speaking"
 ENTRY_HEADER = (

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from devtools.apigw import ApiGateway
-from devtools.stack import Stack
+from devtools.harness.apigw import ApiGateway
+from devtools.harness.stack import Stack
 from tests.conftest import Candidate, registration
 from tests.uploads.conftest import ENTRY_HEADER, Board, seed_sessions
 

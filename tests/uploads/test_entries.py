@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from devtools.apigw import ApiGateway
+from devtools.harness.apigw import ApiGateway
 from tests.conftest import Candidate, registration
 from tests.uploads.conftest import ENTRY_HEADER, Board, seed_sessions
 

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from devtools.apigw import ApiGateway
-from devtools.stack import Stack
+from devtools.harness.apigw import ApiGateway
+from devtools.harness.stack import Stack
 from tests.uploads.conftest import Board, seed_sessions
 from tests.uploads.test_confirmations import (
     C1A,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import time_machine
 
-from devtools.stack import Stack
+from devtools.harness.stack import Stack
 from tests.uploads.conftest import ENTRY_HEADER, Board
 
 PROMISED = datetime(2026, 7, 25, 8, 0, tzinfo=UTC)  # C1A 2026-06-20 PB: 09:00 UK time + 35 days

@@ -1,4 +1,4 @@
-"""Least privilege, checked against what the functions really did (``devtools.aws_calls``).
+"""Least privilege, checked against what the functions really did (``devtools.harness.aws_calls``).
 
 For every function the test run invoked:
 
@@ -11,7 +11,7 @@ For every function the test run invoked:
 For every function of the template: no action with a wildcard (``*``, ``s3:*``, ``s3:Get*``).
 A function the run never invoked is listed as such: its "unused grant" check is skipped.
 
-    python -m devtools.iam_check test-artifacts/aws-calls.json
+    python -m devtools.harness.iam_check test-artifacts/aws-calls.json
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from devtools.stack import ACCOUNT, REGION
-from devtools.template import TEMPLATE, load
+from devtools.harness.stack import ACCOUNT, REGION
+from devtools.harness.template import TEMPLATE, load
 
 ARTIFACT = Path("test-artifacts") / "aws-calls.json"
 

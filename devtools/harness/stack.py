@@ -6,7 +6,7 @@
   environment, handler path and layers the template gives it. Invocations may run at once in
   threads (no lock around handlers): each sees only its own function's environment (``os.environ``
   reads go to the running invocation's copy, a context variable), as each Lambda container does.
-  The local stack runs them in worker processes instead (``devtools.containers``).
+  The local stack runs them in worker processes instead (``devtools.local.containers``).
 * ``Stack.api_routes()`` lists the API routes (method, path, function) the template declares.
 
 Used by the tests and by the local stack (``make run``); nothing here is deployed.
@@ -31,8 +31,8 @@ from typing import Any
 
 import boto3
 
-from devtools.containers import Context
-from devtools.template import ROOT, TEMPLATE, Resolver, load
+from devtools.harness.lambda_context import Context
+from devtools.harness.template import ROOT, TEMPLATE, Resolver, load
 
 REGION = "eu-west-2"
 ACCOUNT = "123456789012"
@@ -109,7 +109,7 @@ def serialise_metric_bookkeeping() -> None:
 
 
 # Called around every ``Stack.invoke`` with (stack, logical id): each returns a context manager
-# entered for the invocation (``devtools.aws_calls`` attributes AWS calls to the function).
+# entered for the invocation (``devtools.harness.aws_calls`` attributes AWS calls to the function).
 INVOKE_HOOKS: list[Callable[[Stack, str], AbstractContextManager[Any]]] = []
 
 

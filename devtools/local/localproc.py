@@ -18,8 +18,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from devtools.local import CONTROL_HEADER, HOST, READY
-from devtools.template import ROOT
+from devtools.harness.template import ROOT
+from devtools.local.server import CONTROL_HEADER, HOST, READY
 
 _READY = re.compile(re.escape(READY) + r" http://127\.0\.0\.1:(\d+)/")
 

@@ -28,8 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from devtools import events
-from devtools.stack import Stack
+from devtools.harness import events
+from devtools.harness.stack import Stack
 
 log = logging.getLogger("devtools.local")
 

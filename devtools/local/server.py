@@ -10,10 +10,10 @@
   ``/_local/documents`` the Confirmation of Entry PDFs and CSVs in the uploads bucket,
   ``/_local/status.json``, and two local-only controls (POST, header ``X-Local-Control: 1``):
   ``/_local/upload?kind=entries|results|releases&name=FILE`` and ``/_local/release``.
-* The template's S3, SQS and schedule event sources (see ``devtools.sources``).
+* The template's S3, SQS and schedule event sources (see ``devtools.harness.sources``).
 * Every invocation runs as on Lambda, at once with the others: each function in its own pool
   of up to ``LOCAL_POOL_SIZE`` (default 4) worker processes with that function's environment
-  and its handler imported once (``devtools.containers``); no lock around handlers.
+  and its handler imported once (``devtools.local.containers``); no lock around handlers.
 * Demo data: one PB and one CB session with a candidate each, both with results, released about
   a minute after start: the PB session because its window (``results_available_by``) ends then,
   the CB session, whose window ends 11 days later, because a ``releases/`` file brings it forward
@@ -46,15 +46,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, urlsplit
 
-from devtools.headers import policy_headers
-from devtools.hostguard import REFUSED, GuardedEmulator, own_host
-from devtools.template import ROOT, TEMPLATE
+from devtools.harness.template import ROOT, TEMPLATE
+from devtools.local.headers import policy_headers
+from devtools.local.hostguard import REFUSED, GuardedEmulator, own_host
 
 if TYPE_CHECKING:
-    from devtools.apigw import ApiGateway
-    from devtools.containers import Pools
-    from devtools.sources import EventSources, Invocation, Workers
-    from devtools.stack import Stack
+    from devtools.harness.apigw import ApiGateway
+    from devtools.harness.sources import EventSources, Invocation, Workers
+    from devtools.harness.stack import Stack
+    from devtools.local.containers import Pools
 
 HOST = "127.0.0.1"
 WEB = ROOT / "web"
@@ -125,7 +125,7 @@ def use_emulator(endpoint: str, region: str) -> None:
 
 
 def _pooled_stack_class() -> type[Stack]:
-    from devtools.stack import Stack
+    from devtools.harness.stack import Stack
 
     class PooledStack(Stack):
         """Runs every invocation in a container of its function's pool, at once with others."""
@@ -359,7 +359,7 @@ class Handler(BaseHTTPRequestHandler):
         if not self.headers.get("Host"):
             self._send(400, b"Bad Request: no Host header\n", {"Content-Type": "text/plain"})
             return
-        if not own_host(self.headers.get("Host"), self.local.port):  # DNS rebinding: devtools.hostguard
+        if not own_host(self.headers.get("Host"), self.local.port):  # DNS rebinding: devtools.local.hostguard
             self._send(421, REFUSED, {"Content-Type": "text/plain"})
             return
         parts = urlsplit(self.path)
@@ -423,7 +423,7 @@ class Handler(BaseHTTPRequestHandler):
         self._send(200, body, {"Content-Type": allowed[name] + "; charset=utf-8", "Cache-Control": "max-age=3600"})
 
     def _mail_html(self, index: str) -> None:
-        from devtools import mailbox
+        from devtools.local import mailbox
 
         mails = mailbox.messages(region=self.local.region)
         if not index.isdigit() or int(index) >= len(mails) or not mails[int(index)].html:
@@ -443,7 +443,7 @@ class Handler(BaseHTTPRequestHandler):
         self._send(200, body, headers)
 
     def _control(self, path: str, query: str) -> None:
-        from devtools import mailbox
+        from devtools.local import mailbox
 
         local = self.local
         if self.command in {"GET", "HEAD"}:
@@ -539,10 +539,10 @@ class LocalStack:
 
     def start(self) -> LocalStack:
 
-        from devtools import moto_atomic
+        from devtools.harness import moto_patches
 
         # Invocations run at once: DynamoDB applies each request atomically, so must the emulator.
-        moto_atomic.install()
+        moto_patches.serialise_requests()
 
         # Listen first: with PORT=0 the port is only known now, and links in emails need it.
         handler = type("BoundHandler", (Handler,), {"local": self})
@@ -558,9 +558,9 @@ class LocalStack:
 
         import boto3
 
-        from devtools.apigw import ApiGateway
-        from devtools.containers import Pools
-        from devtools.sources import EventSources, Workers
+        from devtools.harness.apigw import ApiGateway
+        from devtools.harness.sources import EventSources, Workers
+        from devtools.local.containers import Pools
 
         stack = _pooled_stack_class()(
             template_path=self.template_path,
@@ -833,7 +833,3 @@ def main(argv: list[str] | None = None) -> int:
     if args.port is None:
         args.port = default_port
     return run(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,14 +1,14 @@
 """Records every AWS API call a function makes, with the IAM actions and resources it needs.
 
 ``install()`` wraps botocore's ``BaseClient._make_api_call`` (one logical call, retries
-excluded) and registers a ``devtools.stack.INVOKE_HOOKS`` hook that marks which function is
+excluded) and registers a ``devtools.harness.stack.INVOKE_HOOKS`` hook that marks which function is
 running (a context variable set around ``Stack.invoke``). Calls made outside an invocation
 (fixtures seeding tables, tests reading them) are counted but not attributed.
 
 Each attributed call is stored *canonically*: the stack's generated physical names (tables,
 buckets, queues, secrets) are replaced by ``{LogicalId}``, and the function's policies are
 resolved with the same stack and canonicalised the same way, so calls from many tests (each
-with its own stack) can be checked against one policy by ``devtools.iam_check``.
+with its own stack) can be checked against one policy by ``devtools.harness.iam_check``.
 
     with capture() as calls:      # the calls attributed during the block
         api.call(...)
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from devtools import stack as stack_module
+from devtools.harness import stack as stack_module
 
 _current: contextvars.ContextVar[tuple[Any, str] | None] = contextvars.ContextVar("aws_calls_fn", default=None)
 _lock = threading.Lock()

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote_plus
 
-from devtools.stack import ACCOUNT
+from devtools.harness.stack import ACCOUNT
 
 _SEQUENCER = itertools.count(int(time.time() * 1000) << 16)
 _SEQ_LOCK = threading.Lock()

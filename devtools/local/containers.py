@@ -1,7 +1,7 @@
 """Lambda's containers, locally: every function of the template runs in its own pool of worker
 processes, so invocations run at once as on Lambda and races show (``make run``).
 
-* A *container* is a ``python -m devtools.containers`` process started with exactly its
+* A *container* is a ``python -m devtools.local.containers`` process started with exactly its
   function's environment (the template's variables over the local stack's AWS settings, no
   other function's variables), its code directory and layers first on ``sys.path``, and its
   handler imported once at start: the cold start. It runs one invocation at a time.
@@ -31,40 +31,19 @@ import sys
 import threading
 import time
 import traceback
-import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-if TYPE_CHECKING:
-    from devtools.stack import FunctionSpec, Stack
+from devtools.harness.lambda_context import Context
 
-ROOT = Path(__file__).resolve().parent.parent
+if TYPE_CHECKING:
+    from devtools.harness.stack import FunctionSpec, Stack
+
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_POOL_SIZE = 4
 # Lambda allows 10 s for a cold start; several containers starting at once on a laptop are slower.
 INIT_TIMEOUT = 60.0
 _HEADER = struct.Struct(">I")
-
-
-@dataclass
-class Context:
-    """What Lambda passes as ``context``, enough for Powertools."""
-
-    function_name: str
-    memory_limit_in_mb: int
-    timeout: int
-    invoked_function_arn: str = ""
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    function_version: str = "$LATEST"
-    log_group_name: str = ""
-    log_stream_name: str = ""
-    _deadline: float = field(default_factory=time.monotonic)
-
-    def __post_init__(self) -> None:
-        self._deadline = time.monotonic() + self.timeout
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
 class FunctionError(Exception):
@@ -170,7 +149,7 @@ class Container:
         answers, child_end = os.pipe()
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "devtools.containers", str(child_end), json.dumps(config)],
+                [sys.executable, "-m", "devtools.local.containers", str(child_end), json.dumps(config)],
                 cwd=ROOT,
                 env=env,
                 stdin=subprocess.PIPE,

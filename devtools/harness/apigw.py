@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from devtools.stack import Route, Stack
+from devtools.harness.stack import Route, Stack
 
 MISSING_AUTH = {"message": "Missing Authentication Token"}
 

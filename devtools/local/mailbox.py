@@ -14,7 +14,7 @@ from html import escape, unescape
 from typing import Any
 from urllib.parse import quote
 
-from devtools.stack import ACCOUNT, REGION
+from devtools.harness.stack import ACCOUNT, REGION
 
 _LINK = re.compile(r"https?://[^\s\"'<>]+")
 _VAR = re.compile(r"\{\{\{?\s*([A-Za-z0-9_.]+)\s*\}?\}\}")

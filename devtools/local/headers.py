@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from devtools.template import TEMPLATE, load
+from devtools.harness.template import TEMPLATE, load
 
 
 def policy_headers(template_path: Path = TEMPLATE) -> dict[str, str]:
