@@ -1,7 +1,9 @@
 """Reads ``template.yaml`` the way CloudFormation does: short-form tags, intrinsic functions.
 
 The local stack and the tests both build everything from this one reading of the template, so
-the template and the code cannot drift apart.
+the template and the code cannot drift apart. SAM's own translator (aws-sam-translator) is not
+used: it turns SAM resources into CloudFormation ones but leaves ``Ref``/``GetAtt``/``Sub`` for
+CloudFormation to resolve, and wants S3 code URIs; the values here are moto's physical names.
 """
 
 from __future__ import annotations
