@@ -16,7 +16,7 @@ This machine's speed drifts (a shared VM: the same code runs up to 2x slower fro
 to the next), so raw parsing and validation are timed in pairs, one right after the other, in
 ``--rounds`` rounds: the ratio is the median of the rounds' ratios, times are CPU seconds.
 ``--check``: exit 1 if the throughput goal is missed. The 100,000-row write-call count runs in
-``make test`` (``tests/uploads/test_bulk.py``).
+``make test`` (``tests/integration/publish_results/test_bulk.py``).
 """
 
 from __future__ import annotations
@@ -345,7 +345,7 @@ current blocks, `list.sort` of the pieces) and equal neighbours are repeats; onl
 has some is walked row by row to name them, with the line each repeats.
 
 The 100,000-row write-call count (at most 1.05 × ⌈N/25⌉ BatchWriteItem calls, unprocessed items
-retried) is a test in `make test`: `tests/uploads/test_bulk.py`.
+retried) is a test in `make test`: `tests/integration/publish_results/test_bulk.py`.
 """
     if not args.no_write:
         write_section(section)

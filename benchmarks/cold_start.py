@@ -5,7 +5,7 @@ environment (resources named as CloudFormation would, nothing is called) and the
 Lambda gives it: the function's code directory (``/var/task``), its layer (``/opt/python``) and a
 site directory holding only the layer's requirements and what the Lambda runtime provides
 (boto3 and its dependencies), linked from this virtual environment (``python -I -S``, as
-``tests/build`` imports the built functions: none of the development packages is visible).
+``tests/e2e/build`` imports the built functions: none of the development packages is visible).
 Inside the process it measures the import of the handler module: its CPU time
 (``time.process_time``) and its wall time. The baseline, in the same run, is a fresh process
 doing ``import boto3`` and creating one DynamoDB client. Goal: each handler at most 1.3× the

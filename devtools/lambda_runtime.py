@@ -1,7 +1,7 @@
 """What a Lambda function's process can import besides its code and layers: the python3.13
 runtime's own packages (boto3 and its dependencies), as a directory of links into this virtual
 environment, so that a process given only that on ``sys.path`` (``python -I -S``) sees no
-development package. Used by ``tests/build`` and ``benchmarks/cold_start.py``.
+development package. Used by ``tests/e2e/build`` and ``benchmarks/cold_start.py``.
 """
 
 from __future__ import annotations

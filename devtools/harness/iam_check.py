@@ -188,7 +188,7 @@ def check(recorded: dict[str, Any], template: dict[str, Any] | None = None) -> R
     for logical in declared:
         if logical not in functions:
             report.notes.append(f"{logical}: not invoked in this run, its unused-grant check is skipped")
-    # Test stacks (tests/local's Recorder, Slow, …) and fixtures' calls are not this template's:
+    # Test stacks (tests/e2e/local's Recorder, Slow, …) and fixtures' calls are not this template's:
     # one count, not a line each that reads like stale data. A name in the template's own naming
     # style (all its functions end in "Function") that it no longer declares is a real warning.
     suffix = "Function" if declared and all(d.endswith("Function") for d in declared) else None

@@ -6,8 +6,8 @@ moto pin in ``requirements-dev.txt`` moves (both reach into private moto classes
   plain Python with no locking: under threads a conditional update can interleave with another
   request, and two concurrent ReceiveMessage calls can hand out the same message (and then lose
   another). Handlers still run at once.
-* ``transactions_per_item(monkeypatch)`` (tests/notify, autouse): ``TransactWriteItems`` at the
-  cost of the items it touches, not of the whole table. moto 5 backs up a transaction by
+* ``transactions_per_item(monkeypatch)`` (autouse in tests/integration/notify and .../release):
+  ``TransactWriteItems`` at the cost of the items it touches, not of the whole table. moto 5 backs up a transaction by
   deep-copying the whole table once per action (50 copies of a 60,000-item table for one
   50-candidate claim: tens of seconds), then restores the copy if the transaction is cancelled.
   This keeps moto's own code for everything else (validation, conditions, writes,

@@ -127,8 +127,8 @@ def test_staged_results_cost_readers_no_extra_call(api, stack, registered):  # t
 
     from exam_results.models import ExamSession
     from exam_results.wiring import deps
+    from tests.helpers.uploads import RESULT_HEADER, Board, Faults
     from tests.security.conftest import AVAILABLE, SESSION
-    from tests.uploads.conftest import RESULT_HEADER, Board, Faults
 
     d = deps()
     session = ExamSession(

@@ -22,7 +22,7 @@ OTHER = Candidate("", "", "", "", email="someone.else@example.com", password="Ot
 
 
 # The email requests, delivered the way the mail worker delivers a queued request (the routes
-# only queue them: tests/test_mail_requests.py covers the queue itself).
+# only queue them: tests/integration/mail_requests/test_mail_requests.py covers the queue itself).
 def request_reset(id_number: str) -> None:
     from exam_results.mail_requests import MailRequest
     from exam_results.usecases import mail_requests

@@ -1,5 +1,5 @@
 """The candidate pages write data only as text (SPEC §4 "Markup is data"): no script of the
-site uses an HTML sink. The browser test ``tests/browser/test_hostile_name.py`` shows a hostile
+site uses an HTML sink. The browser test ``tests/e2e/browser/test_hostile_name.py`` shows a hostile
 name as text on the pages; this check names the line of any sink added later, without a browser.
 """
 
