@@ -48,15 +48,13 @@ sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "common")]
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "ExamResults")  # read when the layer is imported
 
 from exam_results.catalogue import EXAMS, SKILL_MIN, SKILLS_ALL, grade_for  # noqa: E402
-from exam_results.csvfiles import (  # noqa: E402
-    RESULT_COLUMNS,
-    DuplicateIds,
-    iter_text_lines,
-)
 from exam_results.entry_rows import default_results_available_by  # noqa: E402
+from exam_results.files.duplicates import DuplicateIds  # noqa: E402
+from exam_results.files.lines import iter_text_lines  # noqa: E402
+from exam_results.files.reader import RESULT_COLUMNS  # noqa: E402
 from exam_results.models import ExamSession  # noqa: E402
-from exam_results.repositories.uploads import READ_CHUNK_BYTES  # noqa: E402
-from exam_results.usecases.results_publication import CHECK_ROWS, _ResultsPublication  # noqa: E402
+from exam_results.repositories.uploads import READ_CHUNK_BYTES, S3Object  # noqa: E402
+from exam_results.usecases.results_publication import CHECK_ROWS, ResultsPublication  # noqa: E402
 
 SESSIONS = {
     "A2K": ExamSession(
@@ -131,7 +129,7 @@ class _Uploads:
 
 def validation_pass(chunks: Iterable[bytes]) -> Any:
     deps = SimpleNamespace(exams=_Exams(), settings=SimpleNamespace(data_table="bench"))
-    job = _ResultsPublication(deps, "results/bench.csv")  # type: ignore[arg-type]
+    job = ResultsPublication(deps, S3Object("bench", "results/bench.csv", None, "etag"))  # type: ignore[arg-type]
     job.uploads = _Uploads()  # type: ignore[assignment]
     return job.validate(iter_text_lines(chunks))
 

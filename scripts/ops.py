@@ -112,7 +112,7 @@ def rerun(names: Names, key: str) -> str:
         MetadataDirective="REPLACE",
         Metadata={"rerun-at": str(int(time.time()))},
     )
-    from exam_results.csvfiles import report_key
+    from exam_results.files.report import report_key
 
     return f"s3://{names.bucket}/{key} copied onto itself; its report will be rewritten under {report_key(key)}"
 

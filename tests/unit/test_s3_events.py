@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from exam_results.csvfiles import Report
+from exam_results.files.report import Report
 from exam_results.s3_events import process_uploads
 from exam_results.wiring import Deps
 

@@ -30,7 +30,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from exam_results.catalogue import EXAMS
-from exam_results.csvfiles import derived_key
+from exam_results.files.report import derived_key
 
 if TYPE_CHECKING:
     from fpdf import FPDF

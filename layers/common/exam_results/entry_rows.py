@@ -1,7 +1,7 @@
 """Entries files, row by row (SPEC §5): the checks of an entries row and of a file's sessions
 that need no database.
 
-Pure code, like ``exam_results.csvfiles`` (reading, reports, repeated IDs), which it builds on;
+Pure code, like ``exam_results.files`` (reading, reports, repeated IDs), which it builds on;
 only the entries import imports it.
 """
 
@@ -16,21 +16,10 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from exam_results.catalogue import get_exam
-from exam_results.csvfiles import (
-    _ID_NUMBER,
-    _SECRET,
-    MAX_TEXT_CHARS,
-    RESULT_WINDOW_DAYS,
-    DuplicateIds,
-    FieldProblem,
-    ReportError,
-    _id_number,
-    _parse_date,
-    _report_errors,
-    _session_id,
-    _show,
-    parse_instant,
-)
+from exam_results.credentials import ID_NUMBER_RE, SECRET_NUMBER_RE
+from exam_results.files.duplicates import DuplicateIds
+from exam_results.files.fields import check_id_number, check_session_id, parse_date, parse_instant, quoted
+from exam_results.files.report import FieldProblem, ReportError, report_errors
 
 __all__ = [
     "CENTRE_NUMBER_RE",
@@ -41,6 +30,12 @@ __all__ = [
     "default_results_available_by",
     "validate_entry_row",
 ]
+
+RESULT_WINDOW_DAYS: Mapping[str, int] = {"PB": 35, "CB": 14}
+"""Default result window: days after the exam date, by format."""
+
+MAX_TEXT_CHARS = 200
+"""Longest candidate/centre text value accepted in an entries file."""
 
 UK_TIME = ZoneInfo("Europe/London")  # the tzdata package ships the database with the layer
 
@@ -149,7 +144,7 @@ def _validate_entry_row(
     row: Mapping[str, str],
 ) -> tuple[ParsedEntry | None, list[FieldProblem]]:
     problems: list[FieldProblem] = []
-    session_id = _session_id(row.get("session_id", "").strip(), problems)
+    session_id = check_session_id(row.get("session_id", "").strip(), problems)
 
     raw_exam = row.get("exam", "").strip()
     exam = get_exam(raw_exam) if raw_exam else None
@@ -159,19 +154,19 @@ def _validate_entry_row(
         problems.append(
             (
                 "exam",
-                f"exam {_show(raw_exam)} is not a known exam code (A2K, B1P, B2F, C1A or C2P).",
+                f"exam {quoted(raw_exam)} is not a known exam code (A2K, B1P, B2F, C1A or C2P).",
             )
         )
 
     raw_date = row.get("exam_date", "").strip()
-    exam_date = _parse_date(raw_date)
+    exam_date = parse_date(raw_date)
     if not raw_date:
         problems.append(("exam_date", "exam_date is required."))
     elif exam_date is None:
         problems.append(
             (
                 "exam_date",
-                f"exam_date {_show(raw_date)} is not a date written YYYY-MM-DD.",
+                f"exam_date {quoted(raw_date)} is not a date written YYYY-MM-DD.",
             )
         )
 
@@ -181,16 +176,16 @@ def _validate_entry_row(
             problems.append(
                 (
                     "format",
-                    f"format {_show(row['format'].strip())} must be PB (paper) or CB (computer).",
+                    f"format {quoted(row['format'].strip())} must be PB (paper) or CB (computer).",
                 )
             )
         else:
             problems.append(("format", "format is required: PB (paper) or CB (computer)."))
 
-    id_number = _id_number(row.get("id_number", "").strip(), problems)
+    id_number = check_id_number(row.get("id_number", "").strip(), problems)
 
     secret = row.get("secret_number", "").strip()
-    if secret and not _SECRET.fullmatch(secret):
+    if secret and not SECRET_NUMBER_RE.fullmatch(secret):
         # Never echo the value: it may be a real secret with a typo.
         problems.append(
             (
@@ -209,7 +204,7 @@ def _validate_entry_row(
                 (
                     column,
                     (
-                        f"centre_number {_show(value)} is not a centre number: 2 capital letters and "
+                        f"centre_number {quoted(value)} is not a centre number: 2 capital letters and "
                         "1 to 6 digits, for example GB123."
                     ),
                 )
@@ -219,14 +214,14 @@ def _validate_entry_row(
         texts[column] = value
 
     raw_birth = row.get("date_of_birth", "").strip()
-    birth = _parse_date(raw_birth)
+    birth = parse_date(raw_birth)
     if not raw_birth:
         problems.append(("date_of_birth", "date_of_birth is required."))
     elif birth is None:
         problems.append(
             (
                 "date_of_birth",
-                f"date_of_birth {_show(raw_birth)} is not a date written YYYY-MM-DD.",
+                f"date_of_birth {quoted(raw_birth)} is not a date written YYYY-MM-DD.",
             )
         )
     elif exam_date is not None and birth >= exam_date:
@@ -243,7 +238,7 @@ def _validate_entry_row(
         problems.append(
             (
                 "regenerate",
-                f"regenerate {_show(row['regenerate'].strip())} must be yes, no or blank.",
+                f"regenerate {quoted(row['regenerate'].strip())} must be yes, no or blank.",
             )
         )
     elif regenerate and secret:
@@ -371,10 +366,10 @@ class EntriesFileChecker:
         """``(ParsedEntry, [])`` or ``(None, [ReportError(line, field, message), ...])``."""
         parsed, problems = validate_entry_row(row)
         raw_id = row.get("id_number", "").strip()
-        if _ID_NUMBER.fullmatch(raw_id):
+        if ID_NUMBER_RE.fullmatch(raw_id):
             self.ids.add_one(line, raw_id)
         if parsed is not None:
             problems.extend(self.consistency.check(line, parsed))
         if problems:
-            return None, _report_errors(line, problems)
+            return None, report_errors(line, problems)
         return parsed, []

@@ -1,7 +1,7 @@
 """Releases files, row by row (SPEC §6, "Faster results"): the checks of a ``releases/*.csv``
 row that need no database.
 
-Pure code, like ``exam_results.csvfiles`` (reading, reports), which it builds on; only the
+Pure code, like ``exam_results.files`` (reading, reports), which it builds on; only the
 release requests use case imports it. The database checks (the session exists, is still open,
 ``release_at`` not after its ``results_available_by``) are the use case's.
 """
@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from exam_results.csvfiles import FieldProblem, ReportError, check_session_id, parse_instant, report_errors
+from exam_results.files.fields import check_session_id, parse_instant
+from exam_results.files.report import FieldProblem, ReportError, report_errors
 
 __all__ = ["ParsedRelease", "ReleasesFileChecker", "validate_release_row"]
 

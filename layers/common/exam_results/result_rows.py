@@ -1,6 +1,6 @@
 """Results files, row by row (SPEC §5): the checks of a results row that need no database.
 
-Pure code, like ``exam_results.csvfiles`` (reading, reports, repeated IDs), which it builds on;
+Pure code, like ``exam_results.files`` (reading, reports, repeated IDs), which it builds on;
 only the results publication imports it.
 """
 
@@ -10,17 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from exam_results.catalogue import SKILL_LABELS, SKILL_MIN, SKILLS_ALL, Exam, grade_for, overall_score
-from exam_results.csvfiles import (
-    _ID_NUMBER,
-    DuplicateIds,
-    FieldProblem,
-    ReportError,
-    _id_number,
-    _report_errors,
-    _session_id,
-    _show,
-    _whole,
-)
+from exam_results.credentials import ID_NUMBER_RE
+from exam_results.files.duplicates import DuplicateIds
+from exam_results.files.fields import SESSION_ID_RE, check_id_number, check_session_id, quoted, whole_number
+from exam_results.files.report import FieldProblem, ReportError, report_errors
 
 __all__ = ["ParsedResult", "ResultsFileChecker", "validate_result_row"]
 
@@ -38,6 +31,71 @@ class ParsedResult:
     skills: dict[str, int]
 
 
+@dataclass(frozen=True, slots=True)
+class _Scores:
+    """One exam's valid rows as look-up tables (``_scores``), for ``_valid_as_written``."""
+
+    skills: tuple[str, ...]  # the exam's skills, in catalogue order
+    absent: tuple[str, ...]  # the skills it lacks
+    scores: dict[str, int]  # a valid skill score, spelled as a board writes it → its value
+    valid: frozenset[tuple[int, str, str, str]]  # (skills' total, overall_score, grade, cefr_level)
+
+
+_SCORES: dict[str, _Scores] = {}
+
+
+def _scores(exam: Exam) -> _Scores:
+    table = _SCORES.get(exam.code)
+    if table is None:
+        n = len(exam.skills)
+        bands = {}
+        for score in range(SKILL_MIN, exam.scale_max + 1):
+            grade, cefr = grade_for(exam, score)
+            bands[score] = (grade, cefr or "")
+        table = _SCORES[exam.code] = _Scores(
+            skills=tuple(s for s in SKILLS_ALL if s in exam.skills),
+            absent=tuple(s for s in SKILLS_ALL if s not in exam.skills),
+            scores={str(v): v for v in range(SKILL_MIN, exam.scale_max + 1)},
+            # every valid row's (total, overall, grade, cefr): the overall is the total's mean
+            # rounded half up, grade and cefr its band
+            valid=frozenset(
+                (total, str(mean), *bands[mean])
+                for total in range(n * SKILL_MIN, n * exam.scale_max + 1)
+                for mean in ((2 * total + n) // (2 * n),)
+            ),
+        )
+    return table
+
+
+def _valid_as_written(row: Mapping[str, str], exam: Exam) -> ParsedResult | None:
+    """The common row — valid, every value written as the checks below would give it back —
+    recognised with a few look-ups; None for any other row, which the checks then word. Never
+    more lenient than they are (``tests/uploads/test_fast_check.py``): a score spelled
+    ``"0185"`` or ``" 185"`` simply takes the long way."""
+    table = _scores(exam)
+    session_id = row.get("session_id", "")
+    id_number = row.get("id_number", "")
+    if not SESSION_ID_RE.fullmatch(session_id) or not ID_NUMBER_RE.fullmatch(id_number):
+        return None
+    if any(row.get(skill) for skill in table.absent):
+        return None
+    try:
+        skills = {skill: table.scores[row[skill]] for skill in table.skills}
+    except KeyError:
+        return None
+    overall, grade, cefr = row.get("overall_score", ""), row.get("grade", ""), row.get("cefr_level", "")
+    if (sum(skills.values()), overall, grade, cefr) not in table.valid:
+        return None
+    return ParsedResult(
+        session_id=session_id,
+        id_number=id_number.upper(),
+        overall_score=table.scores[overall],
+        grade=grade,
+        cefr_level=cefr or None,
+        skills=skills,
+    )
+
+
 def validate_result_row(row: Mapping[str, str], exam: Exam) -> tuple[ParsedResult | None, list[FieldProblem]]:
     """Check one results row against ``exam`` (the exam of the row's session).
 
@@ -49,9 +107,12 @@ def validate_result_row(row: Mapping[str, str], exam: Exam) -> tuple[ParsedResul
 
     Returns ``(ParsedResult, [])`` or ``(None, [(field, message), ...])``.
     """
+    parsed = _valid_as_written(row, exam)
+    if parsed is not None:
+        return parsed, []
     problems: list[FieldProblem] = []
-    session_id = _session_id(row.get("session_id", "").strip(), problems)
-    id_number = _id_number(row.get("id_number", "").strip(), problems)
+    session_id = check_session_id(row.get("session_id", "").strip(), problems)
+    id_number = check_id_number(row.get("id_number", "").strip(), problems)
 
     skills: dict[str, int] = {}
     skills_ok = True
@@ -71,9 +132,9 @@ def validate_result_row(row: Mapping[str, str], exam: Exam) -> tuple[ParsedResul
             problems.append((skill, f"{skill} is required for {exam.name}."))
             skills_ok = False
             continue
-        value = _whole(raw)
+        value = whole_number(raw)
         if value is None:
-            problems.append((skill, f"{skill} must be a whole number, not {_show(raw)}."))
+            problems.append((skill, f"{skill} must be a whole number, not {quoted(raw)}."))
             skills_ok = False
         elif not SKILL_MIN <= value <= top:
             problems.append(
@@ -92,12 +153,12 @@ def validate_result_row(row: Mapping[str, str], exam: Exam) -> tuple[ParsedResul
     if not raw_overall:
         problems.append(("overall_score", "overall_score is required."))
     else:
-        given = _whole(raw_overall)
+        given = whole_number(raw_overall)
         if given is None:
             problems.append(
                 (
                     "overall_score",
-                    f"overall_score must be a whole number, not {_show(raw_overall)}.",
+                    f"overall_score must be a whole number, not {quoted(raw_overall)}.",
                 )
             )
         elif not SKILL_MIN <= given <= top:
@@ -133,10 +194,10 @@ def validate_result_row(row: Mapping[str, str], exam: Exam) -> tuple[ParsedResul
         expected_grade, expected_cefr = grade_for(exam, reference)
         if grade and grade != expected_grade:
             if grade.casefold() == expected_grade.casefold():
-                message = f"grade must be written exactly as '{expected_grade}', not {_show(grade)}."
+                message = f"grade must be written exactly as '{expected_grade}', not {quoted(grade)}."
             else:
                 message = (
-                    f"grade {_show(grade)} does not match {score}, which is grade '{expected_grade}' in {exam.name}."
+                    f"grade {quoted(grade)} does not match {score}, which is grade '{expected_grade}' in {exam.name}."
                 )
             problems.append(("grade", message))
         if expected_cefr is None:
@@ -146,7 +207,7 @@ def validate_result_row(row: Mapping[str, str], exam: Exam) -> tuple[ParsedResul
                         "cefr_level",
                         (
                             f"cefr_level must be empty for a Fail ({score} is "
-                            f"below {exam.scale_min}), not {_show(cefr)}."
+                            f"below {exam.scale_min}), not {quoted(cefr)}."
                         ),
                     )
                 )
@@ -154,10 +215,10 @@ def validate_result_row(row: Mapping[str, str], exam: Exam) -> tuple[ParsedResul
             if not cefr:
                 message = f"cefr_level is required: {score} is CEFR level {expected_cefr} in {exam.name}."
             elif cefr.casefold() == expected_cefr.casefold():
-                message = f"cefr_level must be written exactly as '{expected_cefr}', not {_show(cefr)}."
+                message = f"cefr_level must be written exactly as '{expected_cefr}', not {quoted(cefr)}."
             else:
                 message = (
-                    f"cefr_level {_show(cefr)} does not match {score}, "
+                    f"cefr_level {quoted(cefr)} does not match {score}, "
                     f"which is CEFR level {expected_cefr} in {exam.name}."
                 )
             problems.append(("cefr_level", message))
@@ -190,8 +251,8 @@ class ResultsFileChecker:
         """``(ParsedResult, [])`` or ``(None, [ReportError(line, field, message), ...])``."""
         parsed, problems = validate_result_row(row, exam)
         raw_id = row.get("id_number", "").strip()
-        if _ID_NUMBER.fullmatch(raw_id):
+        if ID_NUMBER_RE.fullmatch(raw_id):
             self.ids.add_one(line, raw_id)
         if problems:
-            return None, _report_errors(line, problems)
+            return None, report_errors(line, problems)
         return parsed, []

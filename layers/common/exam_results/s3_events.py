@@ -8,7 +8,7 @@ from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.data_classes.s3_event import S3Event
 
-from exam_results.csvfiles import Report
+from exam_results.files.report import Report
 from exam_results.observability import logger
 from exam_results.wiring import Deps
 

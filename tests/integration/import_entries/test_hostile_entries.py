@@ -210,7 +210,7 @@ def test_a_source_key_near_1024_bytes_gets_its_report_and_documents_under_bounde
 
 def test_report_and_document_keys_are_bounded_and_short_keys_unchanged() -> None:
     from exam_results.confirmations import confirmation_key
-    from exam_results.csvfiles import report_key
+    from exam_results.files.report import report_key
 
     assert report_key("results/day1.csv") == "reports/results/day1.csv.json"
     assert confirmation_key("GB123", C1A, "entries/a b.csv", ".pdf") == f"confirmations/GB123/{C1A}/entries/a b.csv.pdf"

@@ -20,7 +20,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from exam_results.csvfiles import Report, report_key
+from exam_results.files.report import Report, report_key
 from exam_results.models import Entry, ExamSession
 from exam_results.repositories import dynamo
 from exam_results.repositories.aws import client

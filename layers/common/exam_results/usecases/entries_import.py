@@ -15,15 +15,9 @@ from typing import Any
 
 from exam_results.confirmations import Confirmation, Sitting, confirmation_key, render_csv, render_pdf
 from exam_results.credentials import derive_secret, generation_key, hash_secret
-from exam_results.csvfiles import (
-    ENTRY_COLUMNS,
-    ENTRY_OPTIONAL_COLUMNS,
-    FileRejected,
-    Report,
-    ReportError,
-    read_rows,
-)
 from exam_results.entry_rows import EntriesFileChecker, ParsedEntry, validate_entry_row
+from exam_results.files.reader import ENTRY_COLUMNS, ENTRY_OPTIONAL_COLUMNS, read_rows
+from exam_results.files.report import FileRejected, Report, ReportError
 from exam_results.models import Entry, ExamSession
 from exam_results.observability import count, logger
 from exam_results.repositories.uploads import BATCH_GET_KEYS, S3Object, UploadsRepository

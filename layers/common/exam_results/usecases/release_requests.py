@@ -17,19 +17,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from exam_results.csvfiles import (
-    RELEASE_COLUMNS,
-    ROW_BATCH,
-    FileRejected,
-    Report,
-    ReportError,
-    read_rows,
-)
+from exam_results.files.reader import RELEASE_COLUMNS, read_rows
+from exam_results.files.report import FileRejected, Report, ReportError
 from exam_results.models import ExamSession
 from exam_results.observability import count, logger
 from exam_results.release_rows import ParsedRelease, ReleasesFileChecker
 from exam_results.repositories.exams import MAX_TRANSACTION_ITEMS, instant
-from exam_results.repositories.uploads import S3Object
+from exam_results.repositories.uploads import BATCH_GET_KEYS, S3Object
 from exam_results.usecases.uploads import ReportErrors, chunks, handle_upload
 from exam_results.wiring import Deps
 
@@ -61,7 +55,7 @@ class _ReleaseRequests:
             except FileRejected as exc:  # the rows read before it have been checked
                 self.errors.add(exc.errors)
 
-        for block in chunks(rows(), ROW_BATCH):
+        for block in chunks(rows(), BATCH_GET_KEYS):
             self._check_block(block)
         if self.rows > MAX_RELEASE_ROWS:
             self.errors.add(

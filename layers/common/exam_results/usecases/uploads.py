@@ -6,7 +6,7 @@ upload function imports (and compiles, at its cold start) only its own.
 Each file is handled in up to two streaming passes over the S3 object (never held whole in
 memory):
 
-1. **validate** every row: the pure checks of ``exam_results.csvfiles`` plus the database checks
+1. **validate** every row: the pure checks of ``exam_results.files`` plus the database checks
    (session exists, entry exists and belongs to the session, ...), looked up with one
    BatchGetItem per 100 rows as the rows stream by;
 2. **store**, only when pass 1 found no error (all or nothing): the rows are read again (the same
@@ -31,7 +31,9 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import Protocol
 
-from exam_results.csvfiles import DuplicateIds, Report, ReportError, duplicate_errors, iter_text_lines
+from exam_results.files.duplicates import DuplicateIds, duplicate_errors
+from exam_results.files.lines import iter_text_lines
+from exam_results.files.report import Report, ReportError
 from exam_results.observability import count, logger
 from exam_results.repositories.uploads import ObjectGone, S3Object, UploadsRepository
 from exam_results.wiring import Deps

@@ -7,20 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from exam_results import csvfiles
 from exam_results.catalogue import EXAMS
-from exam_results.csvfiles import (
-    ENTRY_COLUMNS,
-    ENTRY_OPTIONAL_COLUMNS,
-    RESULT_COLUMNS,
-    FileRejected,
-    Report,
-    ReportError,
-    duplicate_errors,
-    iter_text_lines,
-    read_rows,
-    report_key,
-)
 from exam_results.entry_rows import (
     EntriesFileChecker,
     ParsedEntry,
@@ -28,6 +15,12 @@ from exam_results.entry_rows import (
     default_results_available_by,
     validate_entry_row,
 )
+from exam_results.files import duplicates
+from exam_results.files import lines as text_lines
+from exam_results.files.duplicates import DuplicateIds, duplicate_errors
+from exam_results.files.lines import iter_text_lines
+from exam_results.files.reader import ENTRY_COLUMNS, ENTRY_OPTIONAL_COLUMNS, RESULT_COLUMNS, read_rows
+from exam_results.files.report import FileRejected, Report, ReportError, report_key
 from exam_results.result_rows import ParsedResult, ResultsFileChecker, validate_result_row
 
 C1A = EXAMS["C1A"]
@@ -131,7 +124,7 @@ def test_binary_garbage_is_rejected() -> None:
 
 
 def test_endless_line_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(csvfiles, "MAX_LINE_CHARS", 100)
+    monkeypatch.setattr(text_lines, "MAX_LINE_CHARS", 100)
     with pytest.raises(FileRejected, match="longer than 100"):
         list(iter_text_lines(chunks(b"x" * 1000, 10)))
 
@@ -818,11 +811,11 @@ def test_default_rejects_unknown_format() -> None:
 
 
 # ------------------------------------------------------------------------------------------
-# DuplicateIds (compact keys) and RowReader (batches)
+# DuplicateIds (compact keys) and read_rows (line numbers, failures)
 
 
 def test_duplicate_ids_are_exact_across_lengths_and_case() -> None:
-    ids = csvfiles.DuplicateIds()
+    ids = DuplicateIds()
     # Same digits, different lengths: distinct IDs (the key encodes the length).
     for line, id_number in [(2, "000001"), (3, "0000001"), (4, "1"), (5, "Z" * 12), (6, "z" * 12), (7, "0000001")]:
         ids.add_one(line, id_number)
@@ -837,8 +830,8 @@ def test_duplicate_ids_are_exact_across_lengths_and_case() -> None:
 
 def test_keys_decode_to_their_id_numbers() -> None:
     for id_number in ["1", "0", "000000", "ZZZZZZZZZZZZ", "A2K000000123", "00000000000Z", "Z", "10"]:
-        assert csvfiles._id_of_key(csvfiles._id_key(id_number)) == id_number
-    assert csvfiles._id_key("ZZZZZZZZZZZZ") < 2**63
+        assert duplicates._id_of_key(duplicates._id_key(id_number)) == id_number
+    assert duplicates._id_key("ZZZZZZZZZZZZ") < 2**63
 
 
 @pytest.mark.parametrize("run_rows", [7, 100, 1 << 15])
@@ -850,7 +843,7 @@ def test_duplicate_ids_match_a_dictionary_whatever_the_runs(run_rows: int) -> No
         n = rng.randint(1, 5000)
         pool = [f"{rng.choice(['A', 'B', 'C2', ''])}{rng.randint(0, n * 2):0{rng.choice([6, 8])}d}" for _ in range(n)]
         lines = sorted(rng.sample(range(2, 4 * n + 2), n))
-        ids = csvfiles.DuplicateIds(run_rows=run_rows)
+        ids = DuplicateIds(run_rows=run_rows)
         start = 0
         while start < n:
             size = rng.randint(1, 150)
@@ -873,7 +866,7 @@ def test_duplicate_ids_match_a_dictionary_whatever_the_runs(run_rows: int) -> No
 def test_an_id_repeated_across_whole_blocks_of_every_run_is_counted_every_time() -> None:
     # Runs of 100 rows read back 64 at a time: blocks made of one key, repeats straddling
     # block and run boundaries.
-    ids = csvfiles.DuplicateIds(run_rows=100)
+    ids = DuplicateIds(run_rows=100)
     lines = list(range(2, 3002))
     ids.add(lines[:1000], ["SAME01"] * 1000)
     ids.add(lines[1000:2000], [f"ID{i:06d}" for i in range(1000)])
@@ -886,7 +879,7 @@ def test_an_id_repeated_across_whole_blocks_of_every_run_is_counted_every_time()
 
 
 def test_duplicate_ids_spill_to_a_temporary_file_and_keep_memory_bounded() -> None:
-    ids = csvfiles.DuplicateIds(run_rows=1000)
+    ids = DuplicateIds(run_rows=1000)
     for start in range(0, 10_000, 500):
         ids.add(range(start + 2, start + 502), [f"ID{i:08d}" for i in range(start, start + 500)])
     assert len(ids._runs) == 10 and len(ids._keys) == 0  # everything on disk, nothing held
@@ -897,83 +890,34 @@ def test_duplicate_ids_spill_to_a_temporary_file_and_keep_memory_bounded() -> No
     assert ids._file is None
 
 
-def rows_in_batches(data: bytes, size: int) -> list[list[tuple[int, object]]]:
-    reader = csvfiles.RowReader(iter_text_lines(chunks(data, 11)), ("a", "b"))
-    return list(reader.batches(size))
-
-
-def test_row_reader_batches_are_full_and_numbered_like_read_rows() -> None:
+def test_rows_are_numbered_by_the_line_they_start_on() -> None:
     body = 'a,b\n1,2\n\n,\n"x\ny",3\n4\n5,6\r\n7,"8\r\n9"\n10,11\n'
-    batches = rows_in_batches(body.encode(), 2)
-    assert [len(b) for b in batches] == [2, 2, 2]
-    flat = [(line, fields if isinstance(fields, list) else fields.message) for b in batches for line, fields in b]  # type: ignore[attr-defined]
-    assert flat == [
-        (2, ["1", "2"]),
-        (5, ["x\ny", "3"]),
+    found = [(line, row if isinstance(row, dict) else row.message) for line, row in rows_of(body.encode())]
+    assert found == [
+        (2, {"a": "1", "b": "2"}),
+        (5, {"a": "x\ny", "b": "3"}),
         (7, "Line 7 has 1 fields but the header row has 2 columns."),
-        (8, ["5", "6"]),
-        (9, ["7", "8\r\n9"]),
-        (11, ["10", "11"]),
+        (8, {"a": "5", "b": "6"}),
+        (9, {"a": "7", "b": "8\r\n9"}),
+        (11, {"a": "10", "b": "11"}),
     ]
-    assert [len(b) for b in rows_in_batches(body.encode(), 4)] == [4, 2]
-    assert [line for line, _ in rows_of(body.encode(), ("a", "b"))] == [line for line, _ in flat]
 
 
-def test_row_reader_hands_over_the_rows_before_a_failure() -> None:
+def test_the_rows_before_a_failure_are_handed_over_first() -> None:
     body = b"a,b\n" + b"1,2\n" * 5 + b'3,"4\n5,6\n'
-    reader = csvfiles.RowReader(iter_text_lines([body]), ("a", "b"))
     seen = []
     with pytest.raises(FileRejected) as failure:
-        for batch in reader.batches(3):
-            seen.extend(line for line, _ in batch)
+        for line, _ in read_rows(iter_text_lines([body]), ("a", "b")):
+            seen.append(line)
     assert seen == [2, 3, 4, 5, 6]
     assert failure.value.line == 7
     # Not UTF-8 on line 5: lines 2-4 first.
-    reader = csvfiles.RowReader(iter_text_lines(chunks(b"a,b\n1,2\n1,2\n1,2\n\xff,2\n", 4)), ("a", "b"))
     seen = []
     with pytest.raises(FileRejected, match="line 5"):
-        for batch in reader.batches(100):
-            seen.extend(line for line, _ in batch)
+        for line, _ in read_rows(iter_text_lines(chunks(b"a,b\n1,2\n1,2\n1,2\n\xff,2\n", 4)), ("a", "b")):
+            seen.append(line)
     assert seen == [2, 3, 4]
 
 
-def test_row_reader_row_dict_is_read_rows_row() -> None:
-    reader = csvfiles.RowReader(iter_text_lines([b" b ,x,a\n 2 ,y, 1\n"]), ("a", "b"))
-    assert reader.columns == ("a", "b") and reader.positions == (2, 0) and reader.width == 3
-    ((line, fields),) = next(reader.batches())
-    assert line == 2 and fields == [" 2 ", "y", " 1"]
-    assert reader.row_dict(fields) == {"a": "1", "b": "2"}  # type: ignore[arg-type]
-
-
-def _read_all(lines: Iterable[str], size: int) -> tuple[list[tuple[list[int], list[object]]], str | None]:
-    found: list[tuple[list[int], list[object]]] = []
-    try:
-        reader = csvfiles.RowReader(lines, ("a", "b"))
-        for block_lines, rows in reader.blocks(size):
-            found.append((list(block_lines), list(rows)))
-    except FileRejected as exc:
-        return found, repr(exc.errors)
-    return found, None
-
-
-def test_lines_split_at_commas_read_exactly_as_csv_reader_reads_them() -> None:
-    """Chunks without quotes are split at their commas (``RowReader``'s fast way); the same
-    bytes read through ``csv.reader`` alone must give the same blocks, lines and errors —
-    line ends, blank and ragged rows, quotes appearing part-way, any chunking."""
-    rng = random.Random(7)
-    pieces = ["x", "y z", " ", "", "1", "é", "AB12", '"q"', '"a,b"', '"multi\nline"', '"bad"x']
-    ends = ["\n", "\r\n", "\r"]
-    for _ in range(300):
-        quoted = rng.random() < 0.3
-        rows = [rng.choice(["a,b", "b,a,c", " a , b "])]
-        for _ in range(rng.randint(0, 60)):
-            width = rng.choice([2, 2, 2, 1, 3, 0])
-            choices = pieces if quoted and rng.random() < 0.05 else pieces[:7]
-            rows.append(",".join(rng.choice(choices) for _ in range(width)))
-        text = "".join(row + rng.choice(ends) for row in rows)
-        data = text.encode()
-        size = rng.choice([1, 3, 100])
-        chunk = rng.choice([5, 64, 4096])
-        fast = _read_all(iter_text_lines(chunks(data, chunk)), size)
-        plain = _read_all(iter(list(iter_text_lines(chunks(data, chunk)))), size)  # not TextLines: csv.reader
-        assert fast == plain, text
+def test_columns_are_found_by_name_in_any_order_and_stripped() -> None:
+    assert list(read_rows(iter_text_lines([b" b ,x,a\n 2 ,y, 1\n"]), ("a", "b"))) == [(2, {"a": "1", "b": "2"})]
