@@ -109,6 +109,19 @@ def seed_sessions(sessions: Iterable[tuple[str, str, date, str, str]]) -> None:
     d.exams.write_items(records)
 
 
+def session_record(session_id: str) -> dict[str, Any]:
+    """A session's raw item, bookkeeping attributes included (what no reader is shown)."""
+    from exam_results.repositories import dynamo
+    from exam_results.repositories.exams import SESSION_SK, session_pk
+    from exam_results.wiring import deps
+
+    key = dynamo.item({"pk": session_pk(session_id), "sk": SESSION_SK})
+    raw = dynamo.ddb().get_item(TableName=deps().settings.data_table, Key=key, ConsistentRead=True).get("Item")
+    record = dynamo.plain(raw)
+    assert record is not None, session_id
+    return record
+
+
 def seed_entries(rows: Iterable[tuple[str, str]], secret_hash: str = "0" * 64) -> int:
     """(id_number, session_id) entries straight into the table, 25 per BatchWriteItem."""
     from exam_results.models import Entry

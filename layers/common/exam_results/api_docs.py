@@ -43,7 +43,6 @@ def pdf(description: str) -> dict[str, Any]:
     }
 
 
-NO_CONTENT = {"description": "Done; no body."}
 INVALID = error("A field is missing or not valid; `errors` has one item per field", "validation_error")
 UNAUTHORIZED = error("Missing, malformed, expired or revoked session token", "unauthorized")
 BUSY = error("Too many concurrent attempts for this ID Number: try again", "busy", retry_after=True)

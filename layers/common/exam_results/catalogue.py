@@ -77,9 +77,6 @@ class Exam:
     scale_max: int
     bands: tuple[Band, ...]
 
-    def has_skill(self, skill: str) -> bool:
-        return skill in self.skills
-
 
 _FOUR = ("reading", "writing", "listening", "speaking")
 _FIVE = SKILLS_ALL

@@ -12,7 +12,7 @@ import time_machine
 
 from devtools.harness.stack import Stack
 from tests.helpers.notify import SenderPoller, results_emails, schedule_event, seed_results, seed_session
-from tests.helpers.uploads import Board
+from tests.helpers.uploads import Board, session_record
 
 SESSION = "C1A-2026-06-20-PB"
 PROMISED = datetime(2026, 7, 25, 8, 0, tzinfo=UTC)  # 09:00 UK time, 35 days after the exam
@@ -33,14 +33,6 @@ def _bring_forward(stack: Stack, key: str, release_at: str, when: datetime) -> N
     assert answer["processed"][0]["status"] == "accepted", Board(stack).report(key)
 
 
-def _record() -> dict[str, Any]:
-    from exam_results.wiring import deps
-
-    record = deps().exams.get_session_record(SESSION)
-    assert record is not None
-    return record
-
-
 def test_released_early_then_the_window_end_sends_no_second_email(stack: Stack, registered: Any) -> None:
     seed_session(SESSION, date(2026, 6, 20), "PB")
     candidate, _ = registered(id_number="EARLY0001", session_id=SESSION)
@@ -50,7 +42,7 @@ def test_released_early_then_the_window_end_sends_no_second_email(stack: Stack, 
 
     assert _run(stack, early - timedelta(seconds=1))["released"] == []
     assert _run(stack, early + timedelta(minutes=3))["released"] == [SESSION]  # first run at or after it
-    record = _record()
+    record = session_record(SESSION)
     assert record["status"] == "released"
     assert record["released_at"] == "2026-07-10T09:03:00Z"
     assert record["results_available_by"] == "2026-07-25T08:00:00Z"  # the promise, unchanged
@@ -60,7 +52,7 @@ def test_released_early_then_the_window_end_sends_no_second_email(stack: Stack, 
     assert _run(stack, PROMISED)["released"] == []
     assert _run(stack, PROMISED + timedelta(minutes=5))["released"] == []
     assert [e.to for e in results_emails()] == [candidate.email]
-    assert _record()["released_at"] == "2026-07-10T09:03:00Z"
+    assert session_record(SESSION)["released_at"] == "2026-07-10T09:03:00Z"
 
 
 def test_a_release_brought_forward_twice_follows_the_later_file(stack: Stack, registered: Any) -> None:
@@ -71,7 +63,7 @@ def test_a_release_brought_forward_twice_follows_the_later_file(stack: Stack, re
     _bring_forward(stack, "releases/first.csv", "2026-07-08T09:00:00Z", datetime(2026, 7, 1, tzinfo=UTC))
     # A second file replaces the time (here: later, as the board decided to wait a week).
     _bring_forward(stack, "releases/second.csv", "2026-07-15T09:00:00Z", datetime(2026, 7, 2, tzinfo=UTC))
-    assert _record()["release_at"] == "2026-07-15T09:00:00Z"
+    assert session_record(SESSION)["release_at"] == "2026-07-15T09:00:00Z"
 
     assert _run(stack, first)["released"] == []
     assert _run(stack, second - timedelta(seconds=1))["released"] == []
@@ -82,7 +74,7 @@ def test_a_release_brought_forward_twice_follows_the_later_file(stack: Stack, re
     with time_machine.travel(second + timedelta(hours=1), tick=False):
         answer, _ = Board(stack).releases("releases/third.csv", f"session_id,release_at\r\n{SESSION},\r\n")
     assert answer["processed"][0]["status"] == "rejected"
-    assert _record()["released_at"] == "2026-07-15T09:00:00Z"
+    assert session_record(SESSION)["released_at"] == "2026-07-15T09:00:00Z"
 
 
 def test_two_runs_at_once_release_an_early_session_once(stack: Stack, registered: Any) -> None:

@@ -19,14 +19,7 @@ from tests.helpers.notify import (
     seed_session,
     window_end,
 )
-
-
-def _session_record(session_id: str) -> dict[str, Any]:
-    from exam_results.wiring import deps
-
-    record = deps().exams.get_session_record(session_id)
-    assert record is not None
-    return record
+from tests.helpers.uploads import session_record
 
 
 def _at(stack: Stack, instant: datetime) -> dict[str, Any]:
@@ -43,11 +36,11 @@ def test_summer_session_is_released_at_nine_uk_time_which_is_eight_utc(stack: St
 
     before = _at(stack, datetime(2026, 7, 25, 7, 59, 59, tzinfo=UTC))
     assert before["released"] == []
-    assert _session_record(session.session_id)["status"] == "open"
+    assert session_record(session.session_id)["status"] == "open"
 
     after = _at(stack, datetime(2026, 7, 25, 8, 0, 0, tzinfo=UTC))
     assert after["released"] == [session.session_id]
-    record = _session_record(session.session_id)
+    record = session_record(session.session_id)
     assert record["status"] == "released"
     assert record["released_at"] == "2026-07-25T08:00:00Z"
     assert record["notify_done"] is True
@@ -55,7 +48,7 @@ def test_summer_session_is_released_at_nine_uk_time_which_is_eight_utc(stack: St
 
     again = _at(stack, datetime(2026, 7, 25, 8, 5, 0, tzinfo=UTC))
     assert again["released"] == [] and again["fanouts"] == []
-    assert _session_record(session.session_id)["released_at"] == "2026-07-25T08:00:00Z"
+    assert session_record(session.session_id)["released_at"] == "2026-07-25T08:00:00Z"
 
 
 def test_winter_session_is_released_at_nine_uk_time_which_is_nine_utc(stack: Stack) -> None:
@@ -70,7 +63,7 @@ def test_winter_session_is_released_at_nine_uk_time_which_is_nine_utc(stack: Sta
     assert _at(stack, datetime(2026, 12, 19, 8, 59, 59, tzinfo=UTC))["released"] == []
     run = _at(stack, datetime(2026, 12, 19, 9, 0, 0, tzinfo=UTC))
     assert sorted(run["released"]) == sorted([pb.session_id, cb.session_id])
-    assert _session_record(pb.session_id)["released_at"] == "2026-12-19T09:00:00Z"
+    assert session_record(pb.session_id)["released_at"] == "2026-12-19T09:00:00Z"
 
 
 def test_clock_change_weekend_release(stack: Stack) -> None:
@@ -148,7 +141,7 @@ def test_fan_out_stops_before_the_deadline_and_resumes_from_the_cursor(stack: St
         assert first.released == [session.session_id]
         assert first.stopped_for_deadline
         assert first.fanouts[0].enqueued == release.CHUNK and not first.fanouts[0].done
-        record = _session_record(session.session_id)
+        record = session_record(session.session_id)
         assert record["notify_cursor"] == ids[release.CHUNK - 1]
         assert record["gsi1pk"] == "FANOUT_PENDING" and "fanout_owner" not in record
 
@@ -158,7 +151,7 @@ def test_fan_out_stops_before_the_deadline_and_resumes_from_the_cursor(stack: St
         assert second.fanouts[0].enqueued == len(ids) - release.CHUNK
         assert second.fanouts[0].done
 
-        record = _session_record(session.session_id)
+        record = session_record(session.session_id)
         assert record["notify_done"] is True and record["notify_enqueued"] == len(ids)
         batches = queued_batches(stack)
     assert sorted(i for b in batches for i in b["id_numbers"]) == ids  # each ID once over the two runs
@@ -192,7 +185,7 @@ def test_a_run_that_crashed_mid_fan_out_is_resumed_by_the_next(stack: Stack, mon
             pass
         else:  # pragma: no cover
             raise AssertionError("the fan-out should have failed")
-        record = _session_record(session.session_id)
+        record = session_record(session.session_id)
         assert record["status"] == "released" and record["notify_cursor"] == ids[999]
         resumed = release.run(d, lambda: 600_000, owner="run-2")
         queued = [i for b in queued_batches(stack) for i in b["id_numbers"]]

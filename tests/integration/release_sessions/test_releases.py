@@ -11,7 +11,7 @@ import pytest
 import time_machine
 
 from devtools.harness.stack import Stack
-from tests.helpers.uploads import ENTRY_HEADER, Board
+from tests.helpers.uploads import ENTRY_HEADER, Board, session_record
 
 PROMISED = datetime(2026, 7, 25, 8, 0, tzinfo=UTC)  # C1A 2026-06-20 PB: 09:00 UK time + 35 days
 OPEN = "C1A-2026-06-20-PB"
@@ -31,14 +31,6 @@ def sessions(exams: Any) -> None:
     exams.session(GONE, "A2K", date(2026, 5, 2), "PB", datetime(2026, 6, 6, 8, 0, tzinfo=UTC), released_at=NOW)
 
 
-def record(session_id: str) -> dict[str, Any]:
-    from exam_results.wiring import deps
-
-    found = deps().exams.get_session_record(session_id)
-    assert found is not None
-    return found
-
-
 def due(at: datetime) -> list[str]:
     from exam_results.wiring import deps
 
@@ -55,7 +47,7 @@ def test_a_good_file_moves_the_release_time_on_the_index_and_keeps_the_promise(b
         "stored": 1,
         "errors": [],
     }
-    stored = record(OPEN)
+    stored = session_record(OPEN)
     assert stored["release_at"] == "2026-07-10T09:00:00Z"
     assert stored["release_set_by"] == "releases/day1.csv"
     assert stored["results_available_by"] == "2026-07-25T08:00:00Z"  # the promise never changes
@@ -68,7 +60,7 @@ def test_a_good_file_moves_the_release_time_on_the_index_and_keeps_the_promise(b
 def test_a_blank_release_at_means_now(board: Board, sessions: None) -> None:
     with time_machine.travel(NOW, tick=False):
         board.releases("releases/now.csv", csv(f"{OPEN},"))
-    assert record(OPEN)["release_at"] == "2026-07-01T12:00:00Z"
+    assert session_record(OPEN)["release_at"] == "2026-07-01T12:00:00Z"
     assert OPEN in due(NOW)
 
 
@@ -108,8 +100,8 @@ def test_a_bad_file_is_reported_row_by_row_and_changes_nothing(board: Board, ses
     assert "appears more than once in this file (first on line 2)" in messages[5]
     assert "is not valid" in messages[6]
     for session_id in (OPEN, OTHER):
-        assert "release_at" not in record(session_id)
-    assert record(OTHER)["gsi1sk"] == "2026-07-11T08:00:00Z"
+        assert "release_at" not in session_record(session_id)
+    assert session_record(OTHER)["gsi1sk"] == "2026-07-11T08:00:00Z"
 
 
 def test_a_file_without_the_columns_is_rejected(board: Board, sessions: None) -> None:
@@ -130,12 +122,12 @@ def test_a_file_of_more_sessions_than_one_transaction_is_rejected(board: Board, 
 def test_the_same_object_processed_twice_changes_nothing(stack: Stack, board: Board, sessions: None) -> None:
     _, first = board.releases("releases/a.csv", csv(f"{OPEN},2026-07-10T09:00:00Z"))
     board.releases("releases/b.csv", csv(f"{OPEN},2026-07-12T09:00:00Z"))  # a later file replaces it
-    assert record(OPEN)["release_at"] == "2026-07-12T09:00:00Z"
+    assert session_record(OPEN)["release_at"] == "2026-07-12T09:00:00Z"
 
     again = stack.invoke("ReleaseSessionsFunction", first)  # S3 delivered releases/a.csv twice
     assert again["processed"][0]["status"] == "skipped"
-    assert record(OPEN)["release_at"] == "2026-07-12T09:00:00Z"
-    assert record(OPEN)["gsi1sk"] == "2026-07-12T09:00:00Z"
+    assert session_record(OPEN)["release_at"] == "2026-07-12T09:00:00Z"
+    assert session_record(OPEN)["gsi1sk"] == "2026-07-12T09:00:00Z"
     assert board.report_versions("releases/a.csv") == 1
 
 
@@ -160,12 +152,12 @@ def test_a_session_released_while_the_file_is_applied_fails_the_call_then_is_rep
             stack.invoke("ReleaseSessionsFunction", event)
     finally:
         events.unregister("before-call.dynamodb.TransactWriteItems", unique_id="race")
-    assert "release_at" not in record(OTHER)  # all or nothing
+    assert "release_at" not in session_record(OTHER)  # all or nothing
 
     assert stack.invoke("ReleaseSessionsFunction", event)["processed"][0]["status"] == "rejected"  # the retry
     report = board.report("releases/race.csv")
     assert [(e["line"], e["field"]) for e in report["errors"]] == [(3, "session_id")]
-    assert "release_at" not in record(OTHER)
+    assert "release_at" not in session_record(OTHER)
 
 
 def test_an_entries_file_after_a_releases_file_keeps_the_release_time(board: Board, sessions: None) -> None:
@@ -173,7 +165,7 @@ def test_an_entries_file_after_a_releases_file_keeps_the_release_time(board: Boa
     row = f"{OPEN},C1A,2026-06-20,PB,LATE00001,1234,0001,Late Entry,2004-01-01,GB123,Oxford Language Centre"
     board.entries("entries/late.csv", f"{ENTRY_HEADER}\r\n{row}\r\n")
     assert board.report("entries/late.csv")["status"] == "accepted"
-    stored = record(OPEN)
+    stored = session_record(OPEN)
     assert (stored["release_at"], stored["gsi1sk"]) == ("2026-07-10T09:00:00Z", "2026-07-10T09:00:00Z")
     assert stored["results_available_by"] == "2026-07-25T08:00:00Z"
 
@@ -211,6 +203,6 @@ def test_a_release_time_set_while_an_entries_file_is_imported_is_not_overwritten
     finally:
         events.unregister("before-parameter-build.dynamodb.PutItem", unique_id="mid")
     assert stack.invoke("ImportEntriesFunction", event)["processed"][0]["status"] == "accepted"  # the retry
-    stored = record(OPEN)
+    stored = session_record(OPEN)
     assert (stored["release_at"], stored["gsi1sk"]) == ("2026-07-10T09:00:00Z", "2026-07-10T09:00:00Z")
     assert stored["results_available_by"] == "2026-07-24T08:00:00Z"

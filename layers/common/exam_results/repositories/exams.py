@@ -210,19 +210,6 @@ class ExamRepository:
         )
         return [ExamSession.model_validate(dynamo.plain(r)) for r in page.get("Items", [])]
 
-    def get_session_record(self, session_id: str) -> dict[str, Any] | None:
-        """The raw session item, bookkeeping attributes included."""
-        raw = (
-            dynamo.ddb()
-            .get_item(
-                TableName=self.table,
-                Key=dynamo.item({"pk": session_pk(session_id), "sk": SESSION_SK}),
-                ConsistentRead=True,
-            )
-            .get("Item")
-        )
-        return dynamo.plain(raw)
-
     # -- results --
 
     def result_item(self, result: Result, version: str | None = None) -> dict[str, Any]:
