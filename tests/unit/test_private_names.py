@@ -1,4 +1,4 @@
-"""No module of the service, its functions or devtools uses another module's private name
+"""No module of the service, its functions, devtools, benchmarks or scripts uses another module's private name
 (``from x import _y``, or ``x._y`` on an imported module): what modules share is public."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import importlib.util
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-CHECKED = ("layers", "functions", "devtools")
+CHECKED = ("layers", "functions", "devtools", "benchmarks", "scripts")
 PACKAGE_ROOTS = (ROOT / "layers" / "common", ROOT)  # where exam_results and devtools are imported from
 
 
