@@ -25,8 +25,8 @@ app = make_resolver()
     responses={200: docs.ok(ResultsResponse, "One item per entry of the account"), 401: docs.UNAUTHORIZED},
 )
 def my_results() -> Response[str]:
-    principal = identity.authenticate(deps(), app.current_event.headers.get("Authorization"))
-    return json_response(200, results.my_results(deps(), principal))
+    session = identity.session_token(deps(), app.current_event.headers.get("Authorization"))
+    return json_response(200, results.my_results(deps(), session))
 
 
 @app.get(
@@ -47,8 +47,8 @@ def my_results() -> Response[str]:
 def my_statement(session_id: str):  # type: ignore[no-untyped-def]
     # No return annotation on purpose: Powertools validates an annotated return and serialises it
     # as JSON text, which would decode the PDF's bytes; unannotated, a non-JSON Response passes.
-    principal = identity.authenticate(deps(), app.current_event.headers.get("Authorization"))
-    document = results.my_statement(deps(), principal, session_id)
+    session = identity.session_token(deps(), app.current_event.headers.get("Authorization"))
+    document = results.my_statement(deps(), session, session_id)
     return binary_response(document.content, "application/pdf", document.filename)
 
 

@@ -8,7 +8,8 @@ Unknown ID Numbers are counted exactly like known ones. An attempt is *reserved*
 before the password or secret is checked, with an atomic conditional update, so concurrent
 attempts can never check more than ``threshold`` times before the lock: the attempt that draws
 number n > threshold is refused without checking. A right answer gives the reservation back
-(login: clears the record; secret: takes the one attempt back). Attempts while locked are
+(login: clears the record, in the transaction that stores the session, so a right login holds
+its attempt until then; secret: takes the one attempt back). Attempts while locked are
 refused without touching the record, so they never extend the lock. The record expires
 ``window`` seconds after the last failure; expiry is checked on every read, since DynamoDB TTL
 deletes late.
@@ -25,6 +26,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from exam_results.errors import ConcurrentUpdate, Locked, TooManyAttempts
 from exam_results.repositories.auth import AuthRepository
@@ -102,6 +104,10 @@ class AttemptLimiter:
 
     def clear(self, id_number: str) -> None:
         self.repo.clear(self.repo.attempts_pk(self.policy.scope, id_number))
+
+    def clear_op(self, id_number: str) -> dict[str, Any]:
+        """``clear`` as a transaction item, to be written with what a right answer stores."""
+        return self.repo.clear_op(self.repo.attempts_pk(self.policy.scope, id_number))
 
     def give_back(self, reservation: Reservation) -> None:
         self.repo.undo_attempt(reservation.pk)

@@ -57,6 +57,11 @@ class AuthRepository:
         put = self.put_token_op(record)["Put"]
         dynamo.ddb().put_item(**put)
 
+    def start_session(self, record: TokenRecord, *others: dict[str, Any]) -> None:
+        """Store a session token together with ``others`` (a log-in clears its attempts with
+        it), in one transaction."""
+        dynamo.transact([self.put_token_op(record), *others])
+
     def get_token(self, token_hash: str) -> TokenRecord | None:
         raw = (
             dynamo.ddb()

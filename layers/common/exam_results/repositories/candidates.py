@@ -9,7 +9,7 @@ Keys (one partition per candidate, so an entry and its account come back in one 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from botocore.exceptions import ClientError
 
@@ -32,6 +32,15 @@ def _of_generation(generation: str | None) -> tuple[str, dict[str, Any]]:
     if generation is None:
         return "attribute_exists(pk) AND attribute_not_exists(generation)", {}
     return "generation = :gen", {":gen": generation}
+
+
+class Partition(NamedTuple):
+    """Everything stored under one ID Number, read in one query: the entry, the account, and
+    every item (results and markers included) for readers that need more."""
+
+    entry: Entry | None
+    account: Account | None
+    records: list[dict[str, Any]]
 
 
 class CandidateRepository:
@@ -58,6 +67,22 @@ class CandidateRepository:
             elif record["sk"] == ACCOUNT_SK:
                 account = Account.model_validate(record)
         return entry, account
+
+    def partition(self, id_number: str) -> Partition:
+        """The candidate's whole partition in one strongly consistent query (a few items: the
+        entry, the account, its results and markers): the one read of the hot paths that need
+        the entry with the account or with the results (docs/performance.md)."""
+        records = list(
+            dynamo.query_all(
+                TableName=self.table,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues=dynamo.values({":pk": candidate_pk(id_number)}),
+                ConsistentRead=True,
+            )
+        )
+        entry = next((Entry.model_validate(r) for r in records if r["sk"] == ENTRY_SK), None)
+        account = next((Account.model_validate(r) for r in records if r["sk"] == ACCOUNT_SK), None)
+        return Partition(entry=entry, account=account, records=records)
 
     def get_account(self, id_number: str) -> Account | None:
         raw = (

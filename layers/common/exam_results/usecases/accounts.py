@@ -71,11 +71,12 @@ def _send(deps: Deps, email: Email, what: str) -> None:
 def register(deps: Deps, request: RegistrationRequest) -> RegistrationResponse:
     from exam_results import emails, passwords
 
-    entry = verify_secret_number(deps, request.id_number, request.secret_number)
+    entry, partition = verify_secret_number(deps, request.id_number, request.secret_number)
     if entry is None:
         count("RegistrationsRefused")
         raise CredentialsMismatch()
-    if deps.candidates.get_account(request.id_number) is not None:
+    # Read with the entry; one account per ID is the transaction's condition, not this check.
+    if partition.account is not None:
         raise AlreadyRegistered()
 
     now = utc_now()
@@ -150,17 +151,18 @@ def login(deps: Deps, request: LoginRequest) -> LoginResponse:
             raise
         raise InvalidCredentials()
     assert account is not None
-    limiter.clear(request.id_number)
     if not account.email_confirmed:
+        limiter.clear(request.id_number)
         raise EmailNotConfirmed()
     if passwords.needs_rehash(account.password_hash):
         deps.candidates.update_password_hash(
             account.id_number, account.password_hash, passwords.hash_password(request.password)
         )
     # The session carries the generation this password was checked against: a reset committed
-    # since then has voided it already, though it is written afterwards.
+    # since then has voided it already, though it is written afterwards. It is stored with the
+    # clearing of the attempts, in one transaction (one call).
     token, record = issue_token("session", account, tokens.SESSION_TTL)
-    deps.auth.put_token(record)
+    deps.auth.start_session(record, limiter.clear_op(request.id_number))
     count("LoginsSucceeded")
     return LoginResponse(token=token, expires_at=datetime.fromtimestamp(record.expires_at, tz=UTC))
 

@@ -13,6 +13,7 @@ from typing import NamedTuple
 from exam_results import tokens
 from exam_results.errors import Unauthorized
 from exam_results.models import Account, Entry, TokenKind, TokenRecord
+from exam_results.repositories.candidates import Partition
 from exam_results.wiring import Deps
 
 
@@ -44,24 +45,34 @@ def live_token(deps: Deps, token: str, kind: TokenKind) -> TokenRecord | None:
     return record
 
 
-def verify_secret_number(deps: Deps, id_number: str, secret: str) -> Entry | None:
+class CheckedSecret(NamedTuple):
+    """The entry if the secret matched (else None), and the candidate's partition as read for
+    the check (the account and the results come with the entry: no second read)."""
+
+    entry: Entry | None
+    partition: Partition
+
+
+def verify_secret_number(deps: Deps, id_number: str, secret: str) -> CheckedSecret:
     """The entry if the secret matches; counts wrong secrets (unknown IDs too) towards the lock.
 
     Shared by registration and verification: raises TooManyAttempts while locked and on the
-    5th wrong secret; returns None for an unknown ID or a wrong secret, alike.
+    5th wrong secret; the entry is None for an unknown ID or a wrong secret, alike. The entry is
+    read with the rest of the candidate's partition in one query (what each caller needs next).
     """
     from exam_results import credentials
     from exam_results.lockout import SECRET, AttemptLimiter
 
     limiter = AttemptLimiter(deps.auth, SECRET)
     reservation = limiter.reserve(id_number)
-    entry = deps.candidates.get_entry(id_number)
+    partition = deps.candidates.partition(id_number)
+    entry = partition.entry
     ok = credentials.verify_secret(deps.pepper(), entry.secret_hash if entry else None, id_number, secret)
     if not ok or entry is None:
         limiter.failed(reservation)
-        return None
+        return CheckedSecret(None, partition)
     limiter.give_back(reservation)
-    return entry
+    return CheckedSecret(entry, partition)
 
 
 class Principal(NamedTuple):
@@ -71,17 +82,30 @@ class Principal(NamedTuple):
     account: Account
 
 
-def authenticate(deps: Deps, authorization: str | None) -> Principal:
-    """Every missing, malformed, expired or revoked token → Unauthorized."""
+def session_token(deps: Deps, authorization: str | None) -> TokenRecord:
+    """The live session token of a bearer header; every missing, malformed, expired or revoked
+    token → Unauthorized. The account is checked next, by ``principal``."""
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer":
         raise Unauthorized()
     record = live_token(deps, token.strip(), "session")
     if record is None:
         raise Unauthorized()
-    account = deps.candidates.get_account(record.id_number)
+    return record
+
+
+def principal(record: TokenRecord, account: Account | None) -> Principal:
+    """The candidate of a session token, given its account as read after the token."""
     # Erased, or its credentials changed (or erased and registered again) since the session was
-    # issued, however late the session was written: the read the request pays for anyway.
+    # issued, however late the session was written: checked on every use, on a read the request
+    # pays for anyway.
     if account is None or account.generation != record.generation:
         raise Unauthorized()
     return Principal(token_hash=record.token_hash, account=account)
+
+
+def authenticate(deps: Deps, authorization: str | None) -> Principal:
+    """Every missing, malformed, expired or revoked token → Unauthorized. Routes that read the
+    candidate's partition anyway check the account from it instead (``results``)."""
+    record = session_token(deps, authorization)
+    return principal(record, deps.candidates.get_account(record.id_number))

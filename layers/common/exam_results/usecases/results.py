@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 from exam_results.catalogue import get_exam
 from exam_results.errors import NotFound
-from exam_results.models import Entry, ExamSession, Result
+from exam_results.models import Entry, ExamSession, Result, TokenRecord
 from exam_results.observability import count
 from exam_results.repositories.candidates import ENTRY_SK
 from exam_results.repositories.exams import result_files, visible_result
@@ -22,7 +22,7 @@ from exam_results.result_models import (
     VerificationRequest,
     VerificationResponse,
 )
-from exam_results.usecases.identity import Principal, utc_now, verify_secret_number
+from exam_results.usecases.identity import Principal, principal, utc_now, verify_secret_number
 from exam_results.wiring import Deps
 
 CERTIFICATE_DELAY = timedelta(days=28)
@@ -93,27 +93,35 @@ def published_results(deps: Deps, records: list[dict[str, Any]]) -> tuple[dict[s
     return sessions, results
 
 
-def _entries_and_items(deps: Deps, id_number: str, session_id: str | None = None) -> list[tuple[Entry, ResultItem]]:
-    """The candidate's entries with their result items (only ``session_id``'s when given): one
-    query for the partition, one batch read for the sessions and the files' publication items."""
-    records = deps.exams.candidate_records(id_number)
+def _entries_and_items(
+    deps: Deps, session: TokenRecord, session_id: str | None = None
+) -> tuple[Principal, list[tuple[Entry, ResultItem]]]:
+    """The candidate of a session token and its entries with their result items (only
+    ``session_id``'s when given): one query for the partition, which also holds the account the
+    token is checked against (its generation), one batch read for the sessions and the files'
+    publication items."""
+    partition = deps.candidates.partition(session.id_number)
+    candidate = principal(session, partition.account)
+    records = partition.records
     entries = [
         e
         for e in (Entry.model_validate(r) for r in records if r["sk"] == ENTRY_SK)
         if session_id is None or e.session_id == session_id
     ]
     if not entries:
-        return []
+        return candidate, []
     sessions, results = published_results(deps, records)
-    return [
+    return candidate, [
         (entry, result_item(entry, sessions[entry.session_id], results.get(entry.session_id)))
         for entry in entries
         if entry.session_id in sessions
     ]
 
 
-def my_results(deps: Deps, principal: Principal) -> ResultsResponse:
-    return ResultsResponse(results=[item for _, item in _entries_and_items(deps, principal.account.id_number)])
+def my_results(deps: Deps, session: TokenRecord) -> ResultsResponse:
+    """The results page of the candidate of a live session token (``identity.session_token``)."""
+    _, found = _entries_and_items(deps, session)
+    return ResultsResponse(results=[item for _, item in found])
 
 
 class StatementFile(NamedTuple):
@@ -121,18 +129,18 @@ class StatementFile(NamedTuple):
     content: bytes
 
 
-def my_statement(deps: Deps, principal: Principal, session_id: str) -> StatementFile:
+def my_statement(deps: Deps, session: TokenRecord, session_id: str) -> StatementFile:
     """The Statement of Results PDF of one of the candidate's released sessions, in the account's
     language. Another candidate's session, an unknown, pending or overdue one: the same NotFound."""
     from exam_results import statements
 
-    found = _entries_and_items(deps, principal.account.id_number, session_id)
+    candidate, found = _entries_and_items(deps, session, session_id)
     if not found or found[0][1].status != "released":
         raise NotFound("error.not_found_statement")
     entry, item = found[0]
     assert item.statement is not None and item.certificate is not None
     document = statements.StatementOfResults(
-        language=principal.account.language,
+        language=candidate.account.language,
         candidate_name=entry.candidate_name,
         id_number=entry.id_number,
         candidate_number=entry.candidate_number,
@@ -157,11 +165,14 @@ def my_statement(deps: Deps, principal: Principal, session_id: str) -> Statement
 
 def verify(deps: Deps, request: VerificationRequest) -> VerificationResponse:
     """A released result for an ID and Secret Number; every other case is the same NotFound."""
-    entry = verify_secret_number(deps, request.id_number, request.secret_number)
-    # A refusal reads a session and result versions too (of a session that does not exist): a
-    # right secret with nothing released must not take longer than a wrong one (SPEC §4).
+    entry, partition = verify_secret_number(deps, request.id_number, request.secret_number)
+    # A refusal reads a session too (one that does not exist): a right secret with nothing
+    # released must not take longer than a wrong one (SPEC §4). The result versions came with
+    # the entry (the partition's query).
     session_id = entry.session_id if entry else NO_SESSION
-    versions = deps.exams.result_versions(request.id_number, session_id)
+    versions = [
+        r for r in partition.records if str(r["sk"]).startswith("RESULT#") and r.get("session_id") == session_id
+    ]
     sessions, published = deps.exams.sessions_and_files([session_id], result_files(versions))
     if entry is None:
         count("VerificationsRefused")
