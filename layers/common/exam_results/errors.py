@@ -76,3 +76,12 @@ class NotFound(DomainError):
 
 class ConcurrentUpdate(Exception):
     """A conditional write lost a race more times than it is worth retrying (a 5xx: retry)."""
+
+
+class EmailNotSent(Exception):
+    """SES refused or failed a send (its error code, never the address): the caller decides
+    whether the request fails (a 5xx, or a queue message retried) or stands."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code

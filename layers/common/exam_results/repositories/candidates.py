@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from botocore.exceptions import ClientError
 
-from exam_results.errors import AlreadyRegistered
+from exam_results.errors import AlreadyRegistered, DomainError, InvalidToken, Unauthorized
 from exam_results.models import Account, Entry
 from exam_results.repositories import dynamo
 
@@ -135,6 +135,59 @@ class CandidateRepository:
             ):
                 raise AlreadyRegistered() from exc
             raise
+
+    # -- account changes written with token writes, in one transaction; a cancelled transaction
+    # (a condition failed: the token used meanwhile, the account erased or of another
+    # generation) is the use case's domain error --
+
+    @staticmethod
+    def _change(operations: list[dict[str, Any]], error: DomainError) -> None:
+        try:
+            dynamo.transact(operations)
+        except ClientError as exc:
+            if dynamo.error_code(exc) == "TransactionCanceledException":
+                raise error from exc
+            raise
+
+    def confirm_email(self, id_number: str, generation: str | None, now: datetime, consume: dict[str, Any]) -> None:
+        """Use the confirmation token (``consume``) and confirm the email; InvalidToken if either
+        condition fails."""
+        self._change([consume, self.confirm_email_op(id_number, generation, now)], InvalidToken())
+
+    def reset_password(
+        self,
+        id_number: str,
+        generation: str | None,
+        new_generation: str,
+        password_hash: str,
+        now: datetime,
+        *token_ops: dict[str, Any],
+    ) -> None:
+        """A reset: the token used (with what else ``token_ops`` write) and the new password and
+        generation; InvalidToken if anything changed since the link was issued."""
+        op = self.set_password_op(id_number, generation, new_generation, password_hash, now)
+        self._change([token_ops[0], op, *token_ops[1:]], InvalidToken())
+
+    def change_password(
+        self,
+        id_number: str,
+        generation: str | None,
+        new_generation: str,
+        password_hash: str,
+        now: datetime,
+        carry_session: dict[str, Any],
+    ) -> None:
+        """A change by a logged-in candidate, carrying its session to the new generation;
+        Unauthorized if the credentials changed meanwhile or the session ended."""
+        op = self.set_password_op(id_number, generation, new_generation, password_hash, now)
+        self._change([op, carry_session], Unauthorized())
+
+    def change_email(
+        self, id_number: str, generation: str | None, new_generation: str, email: str, consume: dict[str, Any]
+    ) -> None:
+        """The link used (``consume``) and the new address and generation; InvalidToken if either
+        condition fails."""
+        self._change([consume, self.set_email_op(id_number, generation, new_generation, email)], InvalidToken())
 
     def confirm_email_op(self, id_number: str, generation: str | None, now: datetime) -> dict[str, Any]:
         """Confirm the email of the account the token was issued for (not of a later one)."""

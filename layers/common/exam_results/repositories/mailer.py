@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from botocore.exceptions import ClientError
+
+from exam_results.errors import EmailNotSent
 from exam_results.repositories.aws import client
 
 
@@ -21,19 +24,23 @@ class Mailer:
         self.configuration_set = configuration_set
 
     def send(self, email: Email) -> str:
+        """The message id; a refusal or failure (after the SDK's retries) → EmailNotSent."""
         kwargs = {}
         if self.configuration_set:
             kwargs["ConfigurationSetName"] = self.configuration_set
-        response = client("ses").send_email(
-            Source=self.sender,
-            Destination={"ToAddresses": [email.to]},
-            Message={
-                "Subject": {"Data": email.subject, "Charset": "UTF-8"},
-                "Body": {
-                    "Text": {"Data": email.text, "Charset": "UTF-8"},
-                    "Html": {"Data": email.html, "Charset": "UTF-8"},
+        try:
+            response = client("ses").send_email(
+                Source=self.sender,
+                Destination={"ToAddresses": [email.to]},
+                Message={
+                    "Subject": {"Data": email.subject, "Charset": "UTF-8"},
+                    "Body": {
+                        "Text": {"Data": email.text, "Charset": "UTF-8"},
+                        "Html": {"Data": email.html, "Charset": "UTF-8"},
+                    },
                 },
-            },
-            **kwargs,
-        )
+                **kwargs,
+            )
+        except ClientError as exc:
+            raise EmailNotSent(str(exc.response.get("Error", {}).get("Code", ""))) from exc
         return str(response["MessageId"])

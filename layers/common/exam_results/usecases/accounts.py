@@ -15,8 +15,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
-
 from exam_results import tokens
 from exam_results.account_models import (
     ConfirmationResponse,
@@ -35,6 +33,7 @@ from exam_results.errors import (
     AlreadyRegistered,
     CredentialsMismatch,
     EmailNotConfirmed,
+    EmailNotSent,
     FieldError,
     InvalidCredentials,
     InvalidToken,
@@ -44,7 +43,6 @@ from exam_results.errors import (
 from exam_results.mail_requests import MailRequest
 from exam_results.models import Account, Entry
 from exam_results.observability import count, logger, mask_email
-from exam_results.repositories import dynamo
 from exam_results.usecases.identity import Principal, issue_token, live_token, utc_now, verify_secret_number
 from exam_results.wiring import Deps
 
@@ -57,12 +55,9 @@ def _send(deps: Deps, email: Email, what: str) -> None:
     try:
         deps.mailer.send(email)
         count(f"{what}EmailsSent")
-    except ClientError as exc:
+    except EmailNotSent as exc:
         count(f"{what}EmailsFailed")
-        logger.error(
-            "email not sent",
-            extra={"email_kind": what, "to": mask_email(email.to), "error": dynamo.error_code(exc)},
-        )
+        logger.error("email not sent", extra={"email_kind": what, "to": mask_email(email.to), "error": exc.code})
 
 
 # -- registration --
@@ -105,17 +100,10 @@ def confirm_email(deps: Deps, token: str) -> ConfirmationResponse:
     record = live_token(deps, token, "confirm")
     if record is None:
         raise InvalidToken()
-    try:
-        dynamo.transact(
-            [
-                deps.auth.consume_token_op(record.token_hash),
-                deps.candidates.confirm_email_op(record.id_number, record.generation, utc_now()),
-            ]
-        )
-    except ClientError as exc:
-        if dynamo.error_code(exc) == "TransactionCanceledException":
-            raise InvalidToken() from exc  # used meanwhile, or the account erased or changed
-        raise
+    # InvalidToken if used meanwhile, or the account erased or changed.
+    deps.candidates.confirm_email(
+        record.id_number, record.generation, utc_now(), deps.auth.consume_token_op(record.token_hash)
+    )
     count("EmailsConfirmed")
     return ConfirmationResponse(id_number=record.id_number, email_confirmed=True)
 
@@ -234,20 +222,16 @@ def confirm_password_reset(deps: Deps, request: PasswordResetConfirmation) -> No
     if record is None:
         raise InvalidToken()
     new_hash = passwords.hash_password(request.password)
-    try:
-        dynamo.transact(
-            [
-                deps.auth.consume_token_op(record.token_hash),
-                deps.candidates.set_password_op(
-                    record.id_number, record.generation, tokens.new_generation(), new_hash, utc_now()
-                ),
-                deps.auth.clear_op(deps.auth.attempts_pk(LOGIN.scope, record.id_number)),
-            ]
-        )
-    except ClientError as exc:
-        if dynamo.error_code(exc) == "TransactionCanceledException":
-            raise InvalidToken() from exc  # used meanwhile, or the account erased or changed
-        raise
+    # InvalidToken if used meanwhile, or the account erased or changed; the login attempts go too.
+    deps.candidates.reset_password(
+        record.id_number,
+        record.generation,
+        tokens.new_generation(),
+        new_hash,
+        utc_now(),
+        deps.auth.consume_token_op(record.token_hash),
+        deps.auth.clear_op(deps.auth.attempts_pk(LOGIN.scope, record.id_number)),
+    )
     # The new generation already voids every earlier token; this only tidies them away.
     deps.auth.delete_owner_tokens(record.id_number)
     count("PasswordResets")
@@ -291,23 +275,15 @@ def change_password(deps: Deps, principal: Principal, request: PasswordChange) -
     _check_password(deps, account, request.current_password)
     new_generation = tokens.new_generation()
     now = utc_now()
-    try:
-        dynamo.transact(
-            [
-                deps.candidates.set_password_op(
-                    account.id_number,
-                    account.generation,
-                    new_generation,
-                    passwords.hash_password(request.password),
-                    now,
-                ),
-                deps.auth.carry_session_op(principal.token_hash, account.generation, new_generation, now.timestamp()),
-            ]
-        )
-    except ClientError as exc:
-        if dynamo.error_code(exc) == "TransactionCanceledException":
-            raise Unauthorized() from exc  # the credentials changed meanwhile, or this session ended
-        raise
+    # Unauthorized if the credentials changed meanwhile, or this session ended.
+    deps.candidates.change_password(
+        account.id_number,
+        account.generation,
+        new_generation,
+        passwords.hash_password(request.password),
+        now,
+        deps.auth.carry_session_op(principal.token_hash, account.generation, new_generation, now.timestamp()),
+    )
     deps.auth.delete_owner_tokens(account.id_number, keep=principal.token_hash)  # void already: tidying
     count("PasswordChanges")
     when = i18n.format_instant(now, account.language, UTC)
@@ -343,9 +319,9 @@ def request_email_change(deps: Deps, principal: Principal, request: EmailChange)
         deps.auth.put_token(record)
         link = deps.settings.link("confirm-email.html", token=token)
         deps.mailer.send(emails.email_change_link_email(request.email, name, link, account.language))
-    except ClientError as exc:
+    except EmailNotSent as exc:
         count("EmailChangeEmailsFailed")
-        logger.error("email not sent", extra={"email_kind": "EmailChange", "error": dynamo.error_code(exc)})
+        logger.error("email not sent", extra={"email_kind": "EmailChange", "error": exc.code})
         send_limits.give_back(deps.auth, send_limits.EMAIL_CHANGES, account.id_number, taken)
         raise
     count("EmailChangesRequested")
@@ -359,19 +335,14 @@ def confirm_email_change(deps: Deps, token: str) -> EmailChangeResponse:
     record = live_token(deps, token, "email_change")
     if record is None or record.email is None:
         raise InvalidToken()
-    try:
-        dynamo.transact(
-            [
-                deps.auth.consume_token_op(record.token_hash),
-                deps.candidates.set_email_op(
-                    record.id_number, record.generation, tokens.new_generation(), record.email
-                ),
-            ]
-        )
-    except ClientError as exc:
-        if dynamo.error_code(exc) == "TransactionCanceledException":
-            raise InvalidToken() from exc  # used meanwhile, or the account erased or changed
-        raise
+    # InvalidToken if used meanwhile, or the account erased or changed.
+    deps.candidates.change_email(
+        record.id_number,
+        record.generation,
+        tokens.new_generation(),
+        record.email,
+        deps.auth.consume_token_op(record.token_hash),
+    )
     deps.auth.delete_owner_tokens(record.id_number)  # void already: tidying
     count("EmailChanges")
     return EmailChangeResponse(email=record.email)

@@ -15,13 +15,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from botocore.exceptions import ClientError
-
 from exam_results import emails, send_limits, tokens
+from exam_results.errors import EmailNotSent
 from exam_results.mail_requests import MailRequest
 from exam_results.models import Account, TokenKind
 from exam_results.observability import count, logger, mask_email
-from exam_results.repositories import dynamo
 from exam_results.usecases.identity import issue_token
 from exam_results.wiring import Deps
 
@@ -57,12 +55,9 @@ def deliver(deps: Deps, request: MailRequest) -> Outcome:
         email = emails.reset_email(account.email, entry.candidate_name, link, account.language)
     try:
         deps.mailer.send(email)
-    except ClientError as exc:
+    except EmailNotSent as exc:
         count(f"{what}EmailsFailed")
-        logger.error(
-            "email not sent",
-            extra={"email_kind": what, "to": mask_email(email.to), "error": dynamo.error_code(exc)},
-        )
+        logger.error("email not sent", extra={"email_kind": what, "to": mask_email(email.to), "error": exc.code})
         send_limits.give_back(deps.auth, policy, request.id_number, taken)
         raise
     count(f"{what}EmailsSent")
