@@ -1,6 +1,6 @@
 """The candidate's own account: GET, PATCH and DELETE /me, password and email changes."""
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
@@ -18,14 +18,20 @@ from exam_results.account_models import (
     TokenRequest,
 )
 from exam_results.http import handle, json_response, make_resolver, no_content, parse_body
+from exam_results.lazy import lazy
 from exam_results.observability import logger, metrics
-from exam_results.usecases import accounts, identity
 from exam_results.wiring import deps
+
+if TYPE_CHECKING:
+    from exam_results.usecases import accounts, identity
+else:  # each imported by the first request that needs it (docs/performance.md, "Cold start")
+    accounts = lazy("exam_results.usecases.accounts")
+    identity = lazy("exam_results.usecases.identity")
 
 app = make_resolver()
 
 
-def _principal() -> identity.Principal:
+def _principal() -> "identity.Principal":
     return identity.authenticate(deps(), app.current_event.headers.get("Authorization"))
 
 

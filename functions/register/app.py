@@ -1,6 +1,6 @@
 """Registration: POST /registrations, /registrations/confirmations, /registrations/confirmations/resend."""
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
@@ -17,9 +17,14 @@ from exam_results.account_models import (
     TokenRequest,
 )
 from exam_results.http import handle, json_response, make_resolver, request_language, say
+from exam_results.lazy import lazy
 from exam_results.observability import logger, metrics
-from exam_results.usecases import accounts
 from exam_results.wiring import deps
+
+if TYPE_CHECKING:
+    from exam_results.usecases import accounts
+else:  # each imported by the first request that needs it (docs/performance.md, "Cold start")
+    accounts = lazy("exam_results.usecases.accounts")
 
 app = make_resolver()
 

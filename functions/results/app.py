@@ -1,7 +1,7 @@
 """Results: GET /me/results and the Statement of Results PDF (candidates), POST /verifications
 (organisations)."""
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
@@ -10,10 +10,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from exam_results import api_docs as docs
 from exam_results.http import binary_response, handle, json_response, make_resolver
+from exam_results.lazy import lazy
 from exam_results.observability import logger, metrics
 from exam_results.result_models import ResultsResponse, VerificationRequest, VerificationResponse
-from exam_results.usecases import identity, results
 from exam_results.wiring import deps
+
+if TYPE_CHECKING:
+    from exam_results.usecases import identity, results
+else:  # each imported by the first request that needs it (docs/performance.md, "Cold start")
+    identity = lazy("exam_results.usecases.identity")
+    results = lazy("exam_results.usecases.results")
 
 app = make_resolver()
 
