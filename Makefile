@@ -17,7 +17,7 @@ PYTEST_ARGS ?=
 PORT ?= 3000
 STAGE ?= dev
 
-.PHONY: help venv test unit lint typecheck validate run upload release browser build deploy publish-web benchmark benchmark-coldstart openapi clean
+.PHONY: help venv test unit lint typecheck validate run upload release browser valgrind build deploy publish-web benchmark benchmark-coldstart openapi clean
 
 help:
 	@echo "make run                 the whole service locally (moto, API, pages, mailbox, documents) on 127.0.0.1:$(PORT)"
@@ -58,7 +58,7 @@ PYTEST_WORKERS ?= 2
 unit: $(STAMP) $(SAM_VENV)/.installed
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
-test: browser lint typecheck unit
+test: browser valgrind lint typecheck unit
 
 # The whole service on 127.0.0.1:$(PORT): moto, the API, the candidate pages, a mailbox, the documents
 # page, demo data; while it runs, .local-stack.json (port, pid) tells make upload/release where it is.
@@ -84,6 +84,14 @@ browser:
 	elif [ "$$(id -u)" = 0 ]; then \
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; \
 	else echo "chromium is missing: install Debian's chromium (sudo apt-get install chromium) for the browser tests"; fi
+
+# Debian's valgrind for the cold-start instruction goal (tests/e2e/build: callgrind counts each
+# function's imports; the test fails without it).
+valgrind:
+	@if command -v valgrind >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends valgrind; \
+	else echo "valgrind is missing: install Debian's valgrind (sudo apt-get install valgrind) for the cold-start test"; fi
 
 # sam build without containers (needs python3.13 with pip on PATH: pyenv's, via .python-version),
 # then bytecode for every module it output (sam build ships none; Lambda would compile them all at

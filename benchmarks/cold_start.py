@@ -8,8 +8,8 @@ site directory holding only the layer's requirements and what the Lambda runtime
 ``tests/e2e/build`` imports the built functions: none of the development packages is visible).
 Inside the process it measures the import of the handler module: its CPU time
 (``time.process_time``) and its wall time. The baseline, in the same run, is a fresh process
-doing ``import boto3`` and creating one DynamoDB client. Goal: each handler at most 1.3× the
-baseline.
+doing ``import boto3`` and creating one DynamoDB client. Goal: each handler at most 1.25× the
+baseline in instructions, as deployed (``tests/e2e/build`` asserts it); times are for information.
 
 Built for a noisy machine (a shared VM whose CPU speed changes from one second to the next):
 
@@ -23,7 +23,9 @@ Built for a noisy machine (a shared VM whose CPU speed changes from one second t
 * one untimed round first, so that every file is in the page cache;
 * ``--instructions`` counts the instructions each import executes instead (valgrind's
   callgrind, one process each, the interpreter's start-up subtracted): no noise at all, but
-  blind to cache misses, so a cross-check of the timed ratios rather than a replacement.
+  blind to cache misses, so a cross-check of the timed ratios rather than a replacement;
+  with ``--first-request`` each function's process then imports every route's modules
+  (``exam_results.lazy``) and creates one client, as its first request does.
 
 Three layouts of the code (``-B``: nothing writes bytecode while measuring):
 
@@ -40,7 +42,7 @@ show what the libraries cost by themselves: Powertools' REST resolver with reque
 Metrics; and the same resolver without validation, with pydantic imported beside it.
 
     python -m benchmarks.cold_start [--runs 7] [--goal 1.3] [--metric cpu|wall] [--strict]
-                                    [--instructions] [--built DIR]
+                                    [--instructions [--first-request]] [--built DIR]
                                     [--importtime FUNCTION]
                                     [--json FILE]
 
@@ -443,10 +445,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--runs", type=int, default=7, help="timed rounds (default 7)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default 1)")
-    parser.add_argument("--goal", type=float, default=1.3)
+    parser.add_argument("--goal", type=float, default=1.25)
     parser.add_argument("--metric", choices=METRICS, default="cpu", help="the timed ratio the goal is checked on")
     parser.add_argument("--seed", type=int, default=0, help="seed of the order of the functions in each round")
     parser.add_argument("--instructions", action="store_true", help="count instructions (valgrind) instead of timing")
+    parser.add_argument(
+        "--first-request", action="store_true", help="with --instructions: add every route's imports and a client"
+    )
     parser.add_argument("--built", type=Path, metavar="DIR", help="measure a `sam build` output directory")
     parser.add_argument("--importtime", metavar="FUNCTION", help="show the slowest imports of one function")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
@@ -464,7 +469,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{ms:8.1f} ms  {count:4d}  {group}")
         return 0
     if args.instructions:
-        results = measure_instructions(args.built)
+        results = measure_instructions(args.built, first_request=args.first_request)
         failed = _print_instructions(results, args)
     else:
         results = measure(args.runs, warmup=args.warmup, seed=args.seed, built=args.built)
