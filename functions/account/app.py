@@ -20,6 +20,7 @@ from exam_results.account_models import (
 from exam_results.http import handle, json_response, make_resolver, no_content, parse_body
 from exam_results.lazy import lazy
 from exam_results.observability import logger, metrics
+from exam_results.snapstart import register as register_snapstart_hooks
 from exam_results.wiring import deps
 
 if TYPE_CHECKING:
@@ -134,6 +135,9 @@ def change_email() -> Response[str]:
 )
 def confirm_email_change(body: Annotated[TokenRequest, Body()]) -> Response[str]:
     return json_response(200, accounts.confirm_email_change(deps(), body.token))
+
+
+register_snapstart_hooks(app)  # with SnapStart on: every route warmed before the snapshot
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -19,6 +19,7 @@ from exam_results.account_models import (
 from exam_results.http import handle, json_response, make_resolver, request_language, say
 from exam_results.lazy import lazy
 from exam_results.observability import logger, metrics
+from exam_results.snapstart import register as register_snapstart_hooks
 from exam_results.wiring import deps
 
 if TYPE_CHECKING:
@@ -72,6 +73,9 @@ def confirm(body: Annotated[TokenRequest, Body()]) -> Response[str]:
 def resend(body: Annotated[IdNumberRequest, Body()]) -> Response[str]:
     accounts.resend_confirmation(deps(), body.id_number)
     return json_response(202, AcceptedResponse(message=say(request_language(app), "message.resend_accepted")))
+
+
+register_snapstart_hooks(app)  # with SnapStart on: every route warmed before the snapshot
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -13,6 +13,7 @@ from exam_results.http import binary_response, handle, json_response, make_resol
 from exam_results.lazy import lazy
 from exam_results.observability import logger, metrics
 from exam_results.result_models import ResultsResponse, VerificationRequest, VerificationResponse
+from exam_results.snapstart import register as register_snapstart_hooks
 from exam_results.wiring import deps
 
 if TYPE_CHECKING:
@@ -72,6 +73,9 @@ def my_statement(session_id: str):  # type: ignore[no-untyped-def]
 )
 def verify(body: Annotated[VerificationRequest, Body()]) -> Response[str]:
     return json_response(200, results.verify(deps(), body))
+
+
+register_snapstart_hooks(app)  # with SnapStart on: every route warmed before the snapshot
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -174,7 +174,15 @@ def test_samconfig_deploys_both_stages_with_every_operator_parameter():
     config = tomllib.loads((ROOT / "samconfig.toml").read_text())
     for stage in ("dev", "prod"):
         overrides = config[stage]["deploy"]["parameters"]["parameter_overrides"]
-        for name in ("Stage", "SenderEmail", "WebBaseUrl", "AlarmEmail", "LogRetentionDays", "ReportRetentionDays"):
+        for name in (
+            "Stage",
+            "SenderEmail",
+            "WebBaseUrl",
+            "AlarmEmail",
+            "LogRetentionDays",
+            "ReportRetentionDays",
+            "SnapStart",
+        ):
             assert f"{name}=" in overrides, (stage, name)
         assert f"Stage={stage}" in overrides
 
@@ -198,3 +206,28 @@ def test_each_exam_board_file_has_its_own_function_prefix_and_read_grant():
             if "s3:GetObjectVersion" in s["Action"] or "s3:GetObject" in s["Action"]
         ]
         assert reads and all(r.endswith(f"/{prefix}*") for r in reads), (function, reads)
+
+
+def test_api_functions_are_invoked_through_an_alias_and_take_snapstart_from_the_parameter():
+    """SnapStart snapshots published versions only: each API function publishes one at every
+    change (code, layer or environment) behind the alias `live`, which API Gateway invokes (SAM
+    points the Api events at the alias); SnapStart itself is off unless the parameter says so."""
+    from devtools.harness.template import Resolver
+
+    assert T["Parameters"]["SnapStart"]["Default"] == "false"
+    api = {k for k, v in of_type("AWS::Serverless::Function").items() if "Api" in events_of(v)}
+    assert api == {"RegisterFunction", "LoginFunction", "AccountFunction", "ResultsFunction"}
+    for name, function in of_type("AWS::Serverless::Function").items():
+        props = function["Properties"]
+        if name not in api:
+            assert "SnapStart" not in props and "AutoPublishAlias" not in props, name
+            continue
+        assert props["AutoPublishAlias"] == "live", name
+        assert props["AutoPublishAliasAllProperties"] is True, name
+        for value, applied in (("true", "PublishedVersions"), ("false", "None")):
+            resolver = Resolver(T, {"SnapStart": value}, {}, {}, {})
+            assert resolver.resolve(props["SnapStart"]) == {"ApplyOn": applied}, (name, value)
+
+
+def events_of(function: dict[str, Any]) -> set[str]:
+    return {e["Type"] for e in function["Properties"].get("Events", {}).values()}

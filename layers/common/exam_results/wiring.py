@@ -7,6 +7,7 @@ for a password or email change, and none of that is imported at their cold start
 
 from __future__ import annotations
 
+import sys
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
@@ -69,3 +70,15 @@ def _deps_for(settings: Settings) -> Deps:
 
 def deps() -> Deps:
     return _deps_for(get_settings())
+
+
+def reset_deps() -> None:
+    """Forgets this process's repositories, boto3 clients and pepper (SnapStart: a restored
+    environment fetches its own on first use, exam_results.snapstart)."""
+    _deps_for.cache_clear()
+    aws = sys.modules.get("exam_results.repositories.aws")
+    if aws is not None:  # never imported here: boto3 stays out of a cold start that has no client
+        aws.reset_clients()
+    pepper = sys.modules.get("exam_results.repositories.pepper")
+    if pepper is not None:
+        pepper.get_pepper.cache_clear()
