@@ -133,13 +133,14 @@ benchmark: $(STAMP)
 
 # Init time of each function's handler in a fresh process vs import boto3 + one client: the
 # template's sources, then make build's output (what is deployed), timed; instruction counts of both
-# when valgrind is installed (docs/performance.md).
+# when valgrind is installed, and of the deployed first request (every route's imports + a client).
 benchmark-coldstart: $(STAMP) build
 	$(BIN)/python -m benchmarks.cold_start --runs 11 --json test-artifacts/cold-start.json
 	$(BIN)/python -m benchmarks.cold_start --runs 11 --built .aws-sam/build --json test-artifacts/cold-start-built.json
 	if command -v valgrind >/dev/null; then \
 	  $(BIN)/python -m benchmarks.cold_start --instructions --json test-artifacts/cold-start-instructions.json && \
-	  $(BIN)/python -m benchmarks.cold_start --instructions --built .aws-sam/build --json test-artifacts/cold-start-built-instructions.json; \
+	  $(BIN)/python -m benchmarks.cold_start --instructions --built .aws-sam/build --json test-artifacts/cold-start-built-instructions.json && \
+	  $(BIN)/python -m benchmarks.cold_start --instructions --first-request --built .aws-sam/build --json test-artifacts/cold-start-built-first-request.json; \
 	else echo "valgrind not installed: instruction counts skipped"; fi
 
 clean:
