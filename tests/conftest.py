@@ -25,11 +25,11 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
 from moto import mock_aws
-from moto.ses.models import ses_backends
 
 from devtools.harness import moto_patches
 from devtools.harness.apigw import ApiGateway
-from devtools.harness.stack import ACCOUNT, REGION, Stack
+from devtools.harness.stack import Stack
+from devtools.local import mailbox as local_mailbox
 
 moto_patches.serialise_requests()
 
@@ -75,12 +75,10 @@ class Mail:
 
 class Mailbox:
     def messages(self) -> list[Mail]:
-        backend = ses_backends[ACCOUNT][REGION]
-        out = []
-        for m in backend.sent_messages:
-            if hasattr(m, "subject"):
-                out.append(Mail(to=list(m.destinations.get("ToAddresses", [])), subject=m.subject, body=m.body))
-        return out
+        """The single emails moto's SES accepted (read by the local mailbox), as sent."""
+        return [
+            Mail(to=m.to, subject=m.subject, body=m.html or m.text) for m in local_mailbox.messages() if not m.template
+        ]
 
     def to(self, address: str) -> list[Mail]:
         return [m for m in self.messages() if address in m.to]

@@ -1,43 +1,35 @@
 """Helpers for the release and notification tests.
 
 moto never fires schedules and never delivers SQS messages to Lambda, so the tests do what AWS
-would: ``schedule_event`` builds the payload EventBridge Scheduler sends (the template's
-``Input`` with its context attributes filled in), and ``SenderPoller`` plays the SQS event
-source mapping — it receives messages from moto's queue, hands them to the sender as a Lambda
-SQS event, deletes the ones the handler did not report failed and makes the failed ones visible
-again (as the visibility timeout would).
+would with devtools' own pieces: ``schedule_event`` is the template's schedule as
+``devtools.harness.sources`` reads it (EventBridge Scheduler's payload, ``devtools.harness.events``),
+``SenderPoller`` is the harness's SQS event source mapping with the visibility timeout of a failed
+message cut to nothing (a drain sees every redelivery) and counts kept, and ``results_emails``
+reads moto's SES through ``devtools.local.mailbox``. The result window is the layer's own
+(``entry_rows.default_results_available_by``).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
-import secrets
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from datetime import time as dtime
+from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from botocore.exceptions import ClientError
-from moto.ses.models import ses_backends
 
+from devtools.harness import events
+from devtools.harness.sources import EventSources
 from devtools.harness.stack import ACCOUNT, REGION, Stack
+from devtools.local import mailbox
 from tests.conftest import Candidate, registration
-
-LONDON = ZoneInfo("Europe/London")
-
-
-def window_end(exam_date: date, fmt: str) -> datetime:
-    """The default end of the result window: 09:00 UK time, exam date + 35 (PB) / 14 (CB) days."""
-    days = 35 if fmt == "PB" else 14
-    return datetime.combine(exam_date + timedelta(days=days), dtime(9, 0), tzinfo=LONDON)
-
 
 # ---------------------------------------------------------------------- seeding
 
@@ -49,6 +41,7 @@ def seed_session(
     exam_code: str = "C1A",
     results_available_by: datetime | None = None,
 ) -> Any:
+    from exam_results.entry_rows import default_results_available_by
     from exam_results.models import ExamSession
     from exam_results.wiring import deps
 
@@ -57,7 +50,7 @@ def seed_session(
         exam_code=exam_code,
         exam_date=exam_date,
         format=fmt,  # type: ignore[arg-type]
-        results_available_by=results_available_by or window_end(exam_date, fmt),
+        results_available_by=results_available_by or default_results_available_by(exam_date, fmt),
     )
     exams = deps().exams
     exams.write_items([exams.session_item(session)])
@@ -163,49 +156,15 @@ def log_in(api: Any, c: Candidate) -> str:
 # ---------------------------------------------------------------------- events
 
 
-def schedule_event(stack: Stack, when: datetime | None = None, attempt: int = 1) -> dict[str, Any]:
-    """What EventBridge Scheduler passes to ReleaseFunction: the template's ``Input``, filled in."""
-    spec = stack.function("ReleaseFunction")
-    schedule = next(e for e in spec.events.values() if e["Type"] == "ScheduleV2")
-    text = str(schedule["Properties"]["Input"])
-    when = (when or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
-    arn = f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule/default/{stack.stack_name}-Every5Minutes"
-    filled = (
-        text.replace("<aws.scheduler.schedule-arn>", arn)
-        .replace("<aws.scheduler.scheduled-time>", when.strftime("%Y-%m-%dT%H:%M:%SZ"))
-        .replace("<aws.scheduler.execution-id>", secrets.token_hex(8))
-        .replace("<aws.scheduler.attempt-number>", str(attempt))
+def schedule_event(stack: Stack, when: datetime | None = None) -> Any:
+    """What EventBridge Scheduler passes to ReleaseFunction at ``when``: the template's ``Input``."""
+    schedule = next(s for s in EventSources(stack).schedules if s.function == "ReleaseFunction")
+    return events.scheduler_event(
+        schedule_name=schedule.name,
+        region=REGION,
+        input_text=schedule.input_text,
+        now=when.astimezone(UTC) if when else None,
     )
-    return dict(json.loads(filled))
-
-
-def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
-    """Messages received from SQS as the Lambda SQS event (Records[] in Lambda's shape)."""
-    return {
-        "Records": [
-            {
-                "messageId": m["MessageId"],
-                "receiptHandle": m["ReceiptHandle"],
-                "body": m["Body"],
-                "attributes": {
-                    k: m.get("Attributes", {})[k]
-                    for k in (
-                        "ApproximateReceiveCount",
-                        "SentTimestamp",
-                        "SenderId",
-                        "ApproximateFirstReceiveTimestamp",
-                    )
-                    if k in m.get("Attributes", {})
-                },
-                "messageAttributes": {},
-                "md5OfBody": m["MD5OfBody"],
-                "eventSource": "aws:sqs",
-                "eventSourceARN": queue_arn,
-                "awsRegion": REGION,
-            }
-            for m in messages
-        ]
-    }
 
 
 @dataclass
@@ -220,34 +179,29 @@ class PollStats:
 
 
 class SenderPoller:
-    """The SQS event source mapping of SenderFunction, played by the test."""
+    """SenderFunction's SQS event source mapping (``devtools.harness.sources``), with the failed
+    messages visible again at once (as after their visibility timeout) and counts kept."""
 
-    def __init__(self, stack: Stack, queue: str = "NotifyQueue", function: str = "SenderFunction") -> None:
-        self.stack = stack
-        self.function = function
+    def __init__(self, stack: Stack, function: str = "SenderFunction") -> None:
+        self.sources = EventSources(stack)
+        self.source = next(s for s in self.sources.sqs_sources if s.function == function)
         self.sqs = stack.client("sqs")
-        self.url = stack.physical(queue)
-        self.arn = stack.attrs[(queue, "Arn")]
         self.stats = PollStats()
 
-    def receive(self, count: int = 10) -> list[dict[str, Any]]:
-        return list(
-            self.sqs.receive_message(
-                QueueUrl=self.url, MaxNumberOfMessages=count, AttributeNames=["All"], WaitTimeSeconds=0
-            ).get("Messages", [])
-        )
+    def receive(self) -> list[dict[str, Any]]:
+        return self.sources.receive(self.source)
 
     def deliver(self, messages: list[dict[str, Any]]) -> set[str]:
         """Invoke the sender with these messages; returns the IDs of the failed ones."""
-        event = sqs_event(messages, self.arn)
+        event = events.sqs_event(messages, self.source.queue_arn, REGION)
         started = time.perf_counter()
-        try:
-            response = self.stack.invoke(self.function, event)
-            failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
-        except Exception:
+        invocation = self.sources.invoke(self.source.function, event, f"sqs {len(messages)} message(s)")
+        self.stats.seconds_in_handler += time.perf_counter() - started
+        if invocation.ok:
+            failed = {f["itemIdentifier"] for f in (invocation.result or {}).get("batchItemFailures", [])}
+        else:
             self.stats.handler_errors += 1
             failed = {m["MessageId"] for m in messages}
-        self.stats.seconds_in_handler += time.perf_counter() - started
         self.stats.invocations += 1
         self.stats.messages += len(messages)
         self.stats.failed_records += len(failed)
@@ -258,20 +212,18 @@ class SenderPoller:
     def settle(self, messages: list[dict[str, Any]], failed: set[str]) -> None:
         """Delete what succeeded; failed messages become visible again (visibility timeout over)."""
         done = [m for m in messages if m["MessageId"] not in failed]
-        for start in range(0, len(done), 10):
+        for batch in itertools.batched(done, 10):
             self.sqs.delete_message_batch(
-                QueueUrl=self.url,
-                Entries=[
-                    {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(done[start : start + 10])
-                ],
+                QueueUrl=self.source.queue_url,
+                Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(batch)],
             )
         again = [m for m in messages if m["MessageId"] in failed]
-        for start in range(0, len(again), 10):
+        for batch in itertools.batched(again, 10):
             self.sqs.change_message_visibility_batch(
-                QueueUrl=self.url,
+                QueueUrl=self.source.queue_url,
                 Entries=[
                     {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
-                    for n, m in enumerate(again[start : start + 10])
+                    for n, m in enumerate(batch)
                 ],
             )
 
@@ -318,29 +270,20 @@ def queued_batches(stack: Stack, logical: str = "NotifyQueue") -> list[dict[str,
 # ---------------------------------------------------------------------- SES
 
 
-@dataclass(frozen=True)
-class SentResultsEmail:
-    to: str
-    template: str
-    data: dict[str, Any]
+def results_emails() -> list[mailbox.Mail]:
+    """Every "results available" email moto accepted, one per recipient, rendered from its
+    template (the local mailbox's reader of moto's SES)."""
+    return [m for m in mailbox.messages() if m.template]
 
 
-def results_emails() -> list[SentResultsEmail]:
-    """Every destination of every bulk templated send that moto accepted."""
-    out: list[SentResultsEmail] = []
-    for m in ses_backends[ACCOUNT][REGION].sent_messages:
-        if not hasattr(m, "template") or not isinstance(m.destinations, list):
-            continue
-        default = json.loads(m.template_data or "{}")
-        for d in m.destinations:
-            data = {**default, **json.loads(d.get("ReplacementTemplateData") or "{}")}
-            for to in d["Destination"].get("ToAddresses", []):
-                out.append(SentResultsEmail(to=to, template=m.template, data=data))
-    return out
+def results_recipients() -> list[str]:
+    """The address of every "results available" email, once per email."""
+    return [to for m in results_emails() for to in m.to]
 
 
 def bulk_send_calls() -> int:
-    return sum(1 for m in ses_backends[ACCOUNT][REGION].sent_messages if hasattr(m, "template"))
+    """SendBulkTemplatedEmail calls moto accepted (its recipients share the message's id)."""
+    return len({m.id for m in results_emails()})
 
 
 class SesCalls:

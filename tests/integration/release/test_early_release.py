@@ -11,7 +11,13 @@ from typing import Any
 import time_machine
 
 from devtools.harness.stack import Stack
-from tests.helpers.notify import SenderPoller, results_emails, schedule_event, seed_results, seed_session
+from tests.helpers.notify import (
+    SenderPoller,
+    results_recipients,
+    schedule_event,
+    seed_results,
+    seed_session,
+)
 from tests.helpers.uploads import Board, session_record
 
 SESSION = "C1A-2026-06-20-PB"
@@ -46,12 +52,12 @@ def test_released_early_then_the_window_end_sends_no_second_email(stack: Stack, 
     assert record["status"] == "released"
     assert record["released_at"] == "2026-07-10T09:03:00Z"
     assert record["results_available_by"] == "2026-07-25T08:00:00Z"  # the promise, unchanged
-    assert [e.to for e in results_emails()] == [candidate.email]
+    assert results_recipients() == [candidate.email]
 
     # The window's end comes: nothing is due, nothing is sent again.
     assert _run(stack, PROMISED)["released"] == []
     assert _run(stack, PROMISED + timedelta(minutes=5))["released"] == []
-    assert [e.to for e in results_emails()] == [candidate.email]
+    assert results_recipients() == [candidate.email]
     assert session_record(SESSION)["released_at"] == "2026-07-10T09:03:00Z"
 
 
@@ -68,7 +74,7 @@ def test_a_release_brought_forward_twice_follows_the_later_file(stack: Stack, re
     assert _run(stack, first)["released"] == []
     assert _run(stack, second - timedelta(seconds=1))["released"] == []
     assert _run(stack, second)["released"] == [SESSION]
-    assert [e.to for e in results_emails()] == [candidate.email]
+    assert results_recipients() == [candidate.email]
 
     # Once released, a third file for it is rejected and changes nothing.
     with time_machine.travel(second + timedelta(hours=1), tick=False):
@@ -105,6 +111,6 @@ def test_two_runs_at_once_release_an_early_session_once(stack: Stack, registered
         SenderPoller(stack).drain()
     assert not errors
     assert [s for r in reports for s in r["released"]] == [SESSION]
-    assert [e.to for e in results_emails()] == [candidate.email]
+    assert results_recipients() == [candidate.email]
     assert _run(stack, PROMISED)["released"] == []
-    assert [e.to for e in results_emails()] == [candidate.email]
+    assert results_recipients() == [candidate.email]
