@@ -70,8 +70,8 @@ def _scores(exam: Exam) -> _Scores:
 def _valid_as_written(row: Mapping[str, str], exam: Exam) -> ParsedResult | None:
     """The common row — valid, every value written as the checks below would give it back —
     recognised with a few look-ups; None for any other row, which the checks then word. Never
-    more lenient than they are (``tests/uploads/test_fast_check.py``): a score spelled
-    ``"0185"`` or ``" 185"`` simply takes the long way."""
+    more lenient than they are (``tests/integration/publish_results/test_result_checks.py``): a
+    score spelled ``"0185"`` or ``" 185"`` simply takes the long way."""
     table = _scores(exam)
     session_id = row.get("session_id", "")
     id_number = row.get("id_number", "")
