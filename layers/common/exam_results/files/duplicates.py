@@ -96,7 +96,11 @@ class DuplicateIds:
         """Record one row; an ID Number that is not 1 to 12 ASCII letters and digits is ignored
         (it is a bad ID, reported as such, and cannot repeat a valid one)."""
         if 0 < len(id_number) <= 12 and id_number.isascii() and id_number.isalnum():
-            self.add((line,), (id_number,))
+            self._keys.append(_id_key(id_number))
+            self._lines.append(line)
+            self.count += 1
+            if len(self._keys) >= self._run_rows:
+                self._spill()
 
     def _sorted(self) -> tuple[array[int], array[int]]:
         """The arrays in memory sorted by key, then line; emptied."""
