@@ -4,18 +4,18 @@
   every rule of the catalogue, duplicate IDs, the session and entry checks — with the database
   answered from memory) against raw ``csv.reader`` parsing of the same bytes, in the same run.
   Two files of the same rows: sorted by session (as an exam board exports a session) and three
-  exams interleaved row by row (the worst case for the column-wise checks). Goal: at least a
-  quarter of raw speed.
+  exams interleaved row by row. For information: the ratio to raw parsing is no longer a goal
+  (issue 15: one parser and one validator, clarity wins); the upload goal is end to end.
 * **Memory**: ``tracemalloc`` peak of the same pass over 10,000, 100,000 and 1,000,000 rows, the
   file produced chunk by chunk as S3 hands it over (never whole in memory). Goal: flat.
 
-    python -m benchmarks.bench_uploads [--rows 200000] [--rounds 9] [--big 1000000] [--no-write] [--check]
+    python -m benchmarks.bench_uploads [--rows 200000] [--rounds 9] [--sizes 10000,100000,1000000] [--no-write]
 
 Prints the figures and writes them to the "Exam board files" section of docs/performance.md.
 This machine's speed drifts (a shared VM: the same code runs up to 2x slower from one second
 to the next), so raw parsing and validation are timed in pairs, one right after the other, in
 ``--rounds`` rounds: the ratio is the median of the rounds' ratios, times are CPU seconds.
-``--check``: exit 1 if the throughput goal is missed. The 100,000-row write-call count runs in
+The 100,000-row write-call count runs in
 ``make test`` (``tests/integration/publish_results/test_bulk.py``).
 """
 
@@ -255,7 +255,6 @@ def main() -> int:
     parser.add_argument("--sizes", type=str, default="10000,100000,1000000", help="rows for the memory runs")
     parser.add_argument("--instructions", type=int, default=20_000, help="rows for the callgrind counts (0: skip)")
     parser.add_argument("--no-write", action="store_true", help="do not update docs/performance.md")
-    parser.add_argument("--check", action="store_true", help="exit 1 when the throughput goal is missed")
     args = parser.parse_args()
 
     figures = {}
@@ -278,23 +277,12 @@ def main() -> int:
         memory.append((n, peak, elapsed))
         print(f"peak {n:>10,} rows  {peak / 2**20:6.2f} MiB ({elapsed:.1f} s under tracemalloc)")
 
-    ok = all(f["ratio"] >= 0.25 for f in figures.values())
-    sorted_ok = figures["sorted by session"]["ratio"] >= 0.25
     rows_table = "\n".join(
         f"| {name} | {args.rows / f['raw']:,.0f} | {args.rows / f['check']:,.0f} | **{f['ratio']:.2f}** | "
         + (f"{f['instructions']:.2f} |" if "instructions" in f else "not measured (no valgrind) |")
         for name, f in figures.items()
     )
     memory_table = "\n".join(f"| {n:,} | {peak / 2**20:.2f} MiB | {elapsed:.1f} s |" for n, peak, elapsed in memory)
-    if ok:
-        verdict = "Goal met for both files."
-    elif sorted_ok:
-        verdict = (
-            "Goal met for the file sorted by session (the way a board exports a session's results); "
-            "**missed for the interleaved file** in CPU time."
-        )
-    else:
-        verdict = "**Goal missed** in this run (CPU-time ratio under 0.25 above)."
     section = f"""## Exam board files
 
 `make benchmark` (`python -m benchmarks.bench_uploads`), {time.strftime("%Y-%m-%d")}, on {machine()}.
@@ -304,27 +292,35 @@ UTF-8 decode, CSV rows, every catalogue rule, duplicate IDs, session and entry c
 database answered from memory, against raw `csv.reader` on the same bytes; {args.rows:,} varied
 rows over three exams, in two orders. This VM's speed drifts by up to 2× from one second to the
 next, so each round times raw parsing then validation back to back (CPU seconds) and the ratio
-is the median over {args.rounds} rounds; rows/s are from the best round of each. The last column
+is the median over {args.rounds} rounds; rows/s are from the best round of each. The ratio is
+for information, **no longer a goal**: issue 15 traded the quarter of raw speed this pass was
+tuned for (a second, quote-free parser and a column-wise copy of the validator) for one CSV
+reader and one results validator; the upload goal is now end to end. The last column
 counts instructions instead (valgrind's callgrind, {args.instructions:,} rows, each run less one that
 only prepares the data): it does not drift, but it ignores memory stalls, which weigh more on
 the validation (it makes more Python objects) than on raw parsing.
 
-| file | raw `csv.reader` rows/s | validation rows/s | validation / raw, CPU time (goal ≥ 0.25) | same, instructions |
+| file | raw `csv.reader` rows/s | validation rows/s | validation / raw, CPU time | same, instructions |
 |---|---:|---:|---:|---:|
 {rows_table}
 
-{verdict} How: rows are read {CHECK_ROWS:,} at a time (`csvfiles.RowReader.blocks`); a
-256 KiB chunk without a double quote — the rule — is split at its commas (`str.split`, the
-same rows as `csv.reader`, checked by a differential test), others go through `csv.reader`. A
-block is checked as columns (`zip(*rows)`): `FastResultCheck.accepts_columns` looks every
-skill up in a table of its canonical spellings, sums them and checks (total, overall_score,
-grade, cefr_level) in one set look-up, all with `map` over C functions — never more lenient
-than the shared validator (tested on random and mutated rows and blocks), which words the
-report for any block it does not accept. A block of several sessions is first sorted by
-session (`sorted` in C, each row carrying its line) so that each exam is a slice of every
-column; that sort and the ID keys arriving out of order are what the interleaved file costs
-more. The ID Numbers go to `DuplicateIds` as base-36 keys in an array, the entries are
-compared with one look-up per 100 rows.
+How: `read_rows` (`exam_results.files.reader`, `csv.reader` over the decoded lines) hands over
+each row as a dict of stripped values; rows are checked {CHECK_ROWS:,} at a time, so that a
+block's new sessions are read once and its entries with one look-up per 100 rows.
+`validate_result_row` first tries the common row — every value written as a board writes it —
+with a few look-ups (each skill in a table of its canonical spellings, then (total,
+overall_score, grade, cefr_level) in the set of valid ones for the exam) and runs its full
+checks, which word the report, only for any other row; a test holds the two to the same
+answers on random and mutated rows. The ID Numbers go to `DuplicateIds` as base-36 keys in an
+array.
+
+Before the sweep (the two parsers and the column-wise checks; same machine and command,
+2026-12-05): validation 402,301 rows/s sorted by session and 326,588 interleaved, 0.33 and 0.27
+of raw in CPU time (0.38 and 0.32 in instructions); peaks 3.37, 3.85 and 3.93 MiB. About 4×
+the CPU per row, then: for a million rows some 10 s a pass on this VM instead of 2.5 s, next to
+the 40,000 BatchWriteItem calls that store them (minutes at 5–10 ms each) — a few percent of
+an import end to end, the price of one reader and one validator. Both runs shared the machine
+with other work (load average up to 11 on its 2 cores), which the paired rounds absorb.
 
 **Memory.** `tracemalloc` peak of the same pass, the file produced {READ_CHUNK_BYTES // 1024} KiB at a time as
 the handler reads it from S3:
@@ -335,7 +331,7 @@ the handler reads it from S3:
 
 Flat: nothing grows with the file. The text is held one chunk at a time, the rows one block
 at a time, and "no ID twice in a file" — which needs every ID seen — keeps its keys on disk:
-`csvfiles.DuplicateIds` holds at most {DuplicateIds.RUN_ROWS:,} keys with their lines (12 bytes each), sorts
+`files.duplicates.DuplicateIds` holds at most {DuplicateIds.RUN_ROWS:,} keys with their lines (12 bytes each), sorts
 them by key then line (free when the IDs come in increasing order) and spills them as a run to an anonymous
 temporary file in `/tmp` (12 MB for a million rows; Lambda gives 512 MB). Once the file is read,
 the runs are merged a block at a time in C (`bisect` to the smallest last key of the runs'
@@ -348,9 +344,7 @@ retried) is a test in `make test`: `tests/integration/publish_results/test_bulk.
     if not args.no_write:
         write_section(section)
         print("written to docs/performance.md")
-    if not ok:
-        print("goal missed: validation is slower than a quarter of raw csv parsing", file=sys.stderr)
-    return 0 if ok or not args.check else 1
+    return 0
 
 
 if __name__ == "__main__":
