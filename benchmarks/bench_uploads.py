@@ -128,9 +128,8 @@ class _Uploads:
 
 
 def validation_pass(chunks: Iterable[bytes]) -> Any:
-    deps = SimpleNamespace(exams=_Exams(), settings=SimpleNamespace(data_table="bench"))
+    deps = SimpleNamespace(exams=_Exams(), uploads=_Uploads(), settings=SimpleNamespace(data_table="bench"))
     job = ResultsPublication(deps, S3Object("bench", "results/bench.csv", None, "etag"))  # type: ignore[arg-type]
-    job.uploads = _Uploads()  # type: ignore[assignment]
     return job.validate(iter_text_lines(chunks))
 
 
@@ -233,11 +232,10 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores{mem}, Python {platform.python_version()} ({platform.system()})"
 
 
-def write_section(text: str, path: Path = ROOT / "docs" / "performance.md") -> None:
-    """Replace (or add) the ``## Exam board files`` section, leaving other sections alone."""
-    title = "## Exam board files"
+def write_section(text: str, path: Path = ROOT / "docs" / "performance.md", title: str = "## Exam board files") -> None:
+    """Replace (or add) the section ``title``, leaving other sections alone."""
     current = path.read_text() if path.exists() else "# Performance\n"
-    start = current.find(title)
+    start = current.find(title + "\n")
     if start < 0:
         updated = current.rstrip("\n") + "\n\n" + text
     else:

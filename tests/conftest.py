@@ -24,6 +24,7 @@ os.environ.update(
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
+import boto3
 from moto import mock_aws
 
 from devtools.harness import moto_patches
@@ -43,6 +44,7 @@ def stack() -> Iterator[Stack]:
         from exam_results.repositories.pepper import get_pepper
 
         reset_clients()
+        boto3.setup_default_session()  # hooks a test registers on the session end with it
         get_pepper.cache_clear()
         built = Stack(parameters={"WebBaseUrl": "https://results.test"}).provision()
         built._apply_env(next(iter(built.functions().values())))

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -68,20 +69,34 @@ class Board:
         return len(listing.get("Versions", []))
 
 
+def layer_dynamodb_events() -> list[Any]:
+    """The event emitters that reach every DynamoDB client of the layer: its cached client's, and
+    boto3's default session's, which hands its hooks to each client made after them — the threads
+    of a parallel ``dynamo.batch_write`` make their own (the ``stack`` fixture gives each test a
+    fresh default session, so nothing registered there outlives the test)."""
+    import boto3
+
+    from exam_results.repositories.aws import client
+
+    return [client("dynamodb").meta.events, boto3.DEFAULT_SESSION._session.get_component("event_emitter")]
+
+
 class CallCounter:
-    """Counts the calls of one operation made through the layer's cached DynamoDB client."""
+    """Counts the calls of one operation made through the layer's DynamoDB clients (the cached
+    one and the threads' of a parallel write)."""
 
     def __init__(self, operation: str) -> None:
-        from exam_results.repositories.aws import client
-
         self.calls = 0
         self.items = 0  # write requests (BatchWriteItem) or keys (BatchGetItem) sent
-        client("dynamodb").meta.events.register(f"before-parameter-build.dynamodb.{operation}", self._count)
+        self._lock = threading.Lock()
+        for emitter in layer_dynamodb_events():
+            emitter.register(f"before-parameter-build.dynamodb.{operation}", self._count)
 
     def _count(self, params: dict[str, Any], **_: Any) -> None:
-        self.calls += 1
-        for request in params.get("RequestItems", {}).values():
-            self.items += len(request["Keys"]) if isinstance(request, dict) else len(request)
+        with self._lock:
+            self.calls += 1
+            for request in params.get("RequestItems", {}).values():
+                self.items += len(request["Keys"]) if isinstance(request, dict) else len(request)
 
 
 def seed_sessions(sessions: Iterable[tuple[str, str, date, str, str]]) -> None:
@@ -159,13 +174,13 @@ class Faults:
     """
 
     def __init__(self) -> None:
-        from exam_results.repositories.aws import client
-
         self.counts: dict[str, int] = {}
         self.rules: dict[str, tuple[Any, str]] = {}
         self.raised: list[tuple[str, int]] = []
-        self._events = client("dynamodb").meta.events
-        self._events.register("before-call.dynamodb", self._hook)
+        self._lock = threading.Lock()  # calls of a parallel write come from several threads
+        self._events = layer_dynamodb_events()
+        for emitter in self._events:
+            emitter.register("before-call.dynamodb", self._hook)
 
     def fail(self, operation: str, calls: Any, code: str = "ProvisionedThroughputExceededException") -> None:
         """Fail these calls of ``operation``, counted from the next one (``raised`` starts anew)."""
@@ -180,15 +195,18 @@ class Faults:
         from botocore.exceptions import ClientError
 
         name = model.name
-        n = self.counts[name] = self.counts.get(name, 0) + 1
-        rule = self.rules.get(name)
-        if rule is None:
-            return
-        calls, code = rule
-        hit = calls == "every" or (calls == "even" and n % 2 == 0) or (isinstance(calls, set) and n in calls)
+        with self._lock:
+            n = self.counts[name] = self.counts.get(name, 0) + 1
+            rule = self.rules.get(name)
+            if rule is None:
+                return
+            calls, code = rule
+            hit = calls == "every" or (calls == "even" and n % 2 == 0) or (isinstance(calls, set) and n in calls)
+            if hit:
+                self.raised.append((name, n))
         if hit:
-            self.raised.append((name, n))
             raise ClientError({"Error": {"Code": code, "Message": f"injected {code}"}}, name)
 
     def close(self) -> None:
-        self._events.unregister("before-call.dynamodb", self._hook)
+        for emitter in self._events:
+            emitter.unregister("before-call.dynamodb", self._hook)

@@ -85,3 +85,15 @@ class EmailNotSent(Exception):
     def __init__(self, code: str) -> None:
         super().__init__(code)
         self.code = code
+
+
+class ServiceUnavailable(Exception):
+    """AWS kept failing past the SDK's retries and ours (a sustained throttle, an outage, items a
+    batch call kept leaving unprocessed): not the caller's fault, so a 5xx, a ``failed`` report or
+    a redelivery — the work is done again later. ``code`` is AWS's error code (or
+    ``UnprocessedItems``/``UnprocessedKeys``)."""
+
+    def __init__(self, operation: str, code: str) -> None:
+        super().__init__(f"{operation}: {code}")
+        self.operation = operation
+        self.code = code

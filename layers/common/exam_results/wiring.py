@@ -1,4 +1,5 @@
-"""Builds the repositories a use case needs from the settings (cached per container).
+"""Builds the repositories a use case needs from the settings (cached per container): the one
+way every use case reaches AWS, API, upload, release and sender functions alike.
 
 Each repository is built, and its module imported, the first time a use case asks for it: the
 upload functions never touch the auth table or SES, the account function sends email only
@@ -15,10 +16,14 @@ from exam_results.config import Settings, get_settings
 
 if TYPE_CHECKING:
     from exam_results.repositories.auth import AuthRepository
+    from exam_results.repositories.bulk_mailer import BulkMailer
     from exam_results.repositories.candidates import CandidateRepository
     from exam_results.repositories.exams import ExamRepository
+    from exam_results.repositories.fanout import FanoutRepository
     from exam_results.repositories.mailer import Mailer
-    from exam_results.repositories.queue import MailRequestQueue
+    from exam_results.repositories.queue import MailRequestQueue, NotifyQueue
+    from exam_results.repositories.recipients import RecipientRepository
+    from exam_results.repositories.uploads import UploadsRepository
 
 
 class Deps:
@@ -56,6 +61,39 @@ class Deps:
         from exam_results.repositories.queue import MailRequestQueue
 
         return MailRequestQueue(self.settings.mail_queue_url)
+
+    @cached_property
+    def uploads(self) -> UploadsRepository:
+        from exam_results.repositories.uploads import UploadsRepository
+
+        return UploadsRepository(self.settings.data_table)
+
+    @cached_property
+    def fanout(self) -> FanoutRepository:
+        from exam_results.repositories.fanout import FanoutRepository
+
+        return FanoutRepository(self.settings.data_table)
+
+    @cached_property
+    def recipients(self) -> RecipientRepository:
+        from exam_results.repositories.recipients import RecipientRepository
+
+        return RecipientRepository(self.settings.data_table)
+
+    @cached_property
+    def bulk_mailer(self) -> BulkMailer:
+        """The results email, many candidates a call (the sender function)."""
+        from exam_results.repositories.bulk_mailer import BulkMailer
+
+        return BulkMailer(
+            self.settings.sender_email, self.settings.results_email_template, self.settings.ses_configuration_set
+        )
+
+    @cached_property
+    def notify_queue(self) -> NotifyQueue:
+        from exam_results.repositories.queue import NotifyQueue
+
+        return NotifyQueue(self.settings.notify_queue_url)
 
     def pepper(self) -> bytes:
         from exam_results.repositories.pepper import get_pepper

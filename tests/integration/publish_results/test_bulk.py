@@ -13,12 +13,13 @@ like DynamoDB under load, leaves items unprocessed now and then, which the handl
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
 from datetime import date
 from types import SimpleNamespace
 from typing import Any
 
-from tests.helpers.uploads import Board
+from tests.helpers.uploads import Board, layer_dynamodb_events
 
 N = 100_000
 SESSION = "C1A-2026-06-20-PB"
@@ -33,18 +34,17 @@ class BulkTable:
     """
 
     def __init__(self, table: str, unprocessed_every: int = 50) -> None:
-        from exam_results.repositories.aws import client
-
         self.table = table
+        self._lock = threading.Lock()  # a parallel write's threads call at once
         self.items: dict[tuple[str, str], dict[str, Any]] = {}
         self.puts: Counter[tuple[str, str]] = Counter()
         self.write_calls = 0
         self.read_calls = 0
         self.left_unprocessed = 0
         self._every = unprocessed_every
-        events = client("dynamodb").meta.events
-        events.register("before-call.dynamodb.BatchWriteItem", self._write)
-        events.register("before-call.dynamodb.BatchGetItem", self._read)
+        for events in layer_dynamodb_events():
+            events.register("before-call.dynamodb.BatchWriteItem", self._write)
+            events.register("before-call.dynamodb.BatchGetItem", self._read)
 
     def seed(self, records: list[dict[str, Any]]) -> None:
         from exam_results.repositories import dynamo
@@ -58,6 +58,10 @@ class BulkTable:
         return SimpleNamespace(status_code=200, headers={}), parsed
 
     def _write(self, params: dict[str, Any], **_: Any) -> tuple[Any, dict[str, Any]]:
+        with self._lock:
+            return self._write_locked(params)
+
+    def _write_locked(self, params: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         self.write_calls += 1
         unprocessed: dict[str, list[dict[str, Any]]] = {}
         for table, requests in json.loads(params["body"])["RequestItems"].items():
@@ -73,6 +77,10 @@ class BulkTable:
         return self._answer({"UnprocessedItems": unprocessed})
 
     def _read(self, params: dict[str, Any], **_: Any) -> tuple[Any, dict[str, Any]]:
+        with self._lock:
+            return self._read_locked(params)
+
+    def _read_locked(self, params: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         self.read_calls += 1
         responses: dict[str, list[dict[str, Any]]] = {}
         for table, request in json.loads(params["body"])["RequestItems"].items():
@@ -94,11 +102,10 @@ def test_a_100000_row_file_is_written_with_at_most_105_percent_of_the_minimum_ba
     from exam_results.entry_rows import default_results_available_by
     from exam_results.models import Entry, ExamSession
     from exam_results.repositories import dynamo
-    from exam_results.repositories import exams as exams_repository
     from exam_results.repositories.uploads import UploadsRepository
     from exam_results.wiring import deps
 
-    monkeypatch.setattr(exams_repository.time, "sleep", lambda _: None)  # the back-off's waits
+    monkeypatch.setattr(dynamo, "_sleep_before", lambda _: None)  # the back-off's waits
     table = BulkTable(board.stack.physical("DataTable"))
     session = ExamSession(
         session_id=SESSION,

@@ -126,11 +126,8 @@ class AuthRepository:
         ]
 
     def delete_keys(self, pks: Iterable[str]) -> None:
-        batch = [{"DeleteRequest": {"Key": self._key(pk)}} for pk in pks]
-        for start in range(0, len(batch), 25):
-            request = {self.table: batch[start : start + 25]}
-            while request:
-                request = dynamo.ddb().batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+        """Delete these items (each key once), 25 a BatchWriteItem (``dynamo.batch_write``)."""
+        dynamo.batch_write(self.table, ({"DeleteRequest": {"Key": self._key(pk)}} for pk in dict.fromkeys(pks)))
 
     def delete_owner_tokens(self, id_number: str, keep: str | None = None) -> None:
         """Delete the ID's tokens, except the one whose hash is ``keep``."""

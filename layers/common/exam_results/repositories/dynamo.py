@@ -1,15 +1,48 @@
-"""Small helpers over the low-level DynamoDB client: (de)serialisation, transactions, errors."""
+"""Small helpers over the low-level DynamoDB client: (de)serialisation, transactions, errors,
+and the one loop of batched reads and writes (``batch_get``, ``batch_write``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import contextvars
+import itertools
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from exam_results.repositories.aws import client
+from exam_results.errors import ServiceUnavailable
+from exam_results.repositories.aws import client, thread_client
+from exam_results.repositories.aws import error_code as error_code
+
+GET_KEYS = 100
+"""BatchGetItem takes at most 100 keys a call."""
+WRITE_ITEMS = 25
+"""BatchWriteItem takes at most 25 requests a call."""
+BATCH_CALLS = 8
+"""Calls for one batch at most: the first and 7 retries of what DynamoDB left unprocessed (with
+the SDK's own 5 attempts under each), about 6 s of back-off in all; then ``ServiceUnavailable``."""
+BACKOFF_BASE = 0.05
+BACKOFF_CAP = 2.0
+WRITERS = 8
+"""Threads of a parallel ``batch_write``: 8 calls of 25 items in flight (docs/capacity.md)."""
+
+# Whole-call errors that say "not now" rather than "wrong request": they become
+# ServiceUnavailable; any other ClientError (a bad request, a missing table) is a bug and stays loud.
+TRANSIENT = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "LimitExceededException",
+    }
+)
 
 _SER = TypeSerializer()
 _DES = TypeDeserializer()
@@ -56,10 +89,6 @@ def plain(record: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return {k: _from_dynamo(_DES.deserialize(v)) for k, v in record.items()}
 
 
-def error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
 def is_condition_failure(exc: ClientError) -> bool:
     return error_code(exc) == "ConditionalCheckFailedException"
 
@@ -85,3 +114,120 @@ def query_all(**kwargs: Any) -> Iterator[dict[str, Any]]:
         if not last:
             return
         kwargs["ExclusiveStartKey"] = last
+
+
+def _sleep_before(attempt: int) -> None:
+    """Full-jitter exponential back-off before retrying what a batch call left unprocessed."""
+    time.sleep(min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt) * random.random())  # noqa: S311
+
+
+def _call(operation: str, send: Callable[..., Any], **kwargs: Any) -> Any:
+    try:
+        return send(**kwargs)
+    except ClientError as exc:
+        if error_code(exc) in TRANSIENT:
+            raise ServiceUnavailable(operation, error_code(exc)) from exc
+        raise
+
+
+def batch_get(
+    table: str,
+    keys: Iterable[Mapping[str, Any]],
+    *,
+    fields: Sequence[str] = (),
+    consistent: bool = True,
+) -> tuple[list[dict[str, Any]], int]:
+    """The items of these keys (``{"pk": ..., "sk": ...}``, each once), 100 keys a
+    ``BatchGetItem``, only ``fields`` of them if given; absent items are left out. Keys left
+    unprocessed are asked again (``BATCH_CALLS`` calls a batch at most, jittered back-off).
+    Returns the plain items (in no particular order) and the calls made.
+
+    Raises ``ServiceUnavailable`` when DynamoDB keeps leaving keys unprocessed or throttles past
+    the SDK's retries."""
+    options: dict[str, Any] = {"ConsistentRead": consistent}
+    if fields:
+        names = {f"#f{i}": f for i, f in enumerate(fields)}
+        options["ProjectionExpression"] = ", ".join(names)
+        options["ExpressionAttributeNames"] = names
+    found: list[dict[str, Any]] = []
+    calls = 0
+    send = ddb().batch_get_item
+    for batch in itertools.batched(map(item, keys), GET_KEYS, strict=False):
+        request: dict[str, Any] = {table: {"Keys": list(batch), **options}}
+        for attempt in range(BATCH_CALLS):
+            if attempt:
+                _sleep_before(attempt)
+            calls += 1
+            page = _call("BatchGetItem", send, RequestItems=request)
+            found.extend(map(plain, page.get("Responses", {}).get(table, [])))  # type: ignore[arg-type]
+            request = page.get("UnprocessedKeys") or {}
+            if not request:
+                break
+        else:
+            raise ServiceUnavailable("BatchGetItem", "UnprocessedKeys")
+    return found, calls
+
+
+def put_requests(records: Iterable[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
+    """``PutRequest``s of these plain items, for ``batch_write``."""
+    return ({"PutRequest": {"Item": item(r)}} for r in records)
+
+
+def delete_requests(keys: Iterable[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
+    """``DeleteRequest``s of these plain keys, for ``batch_write``."""
+    return ({"DeleteRequest": {"Key": item(k)}} for k in keys)
+
+
+def _write_batch(table: str, batch: Sequence[dict[str, Any]], send: Callable[..., Any]) -> int:
+    """One batch of ≤ 25 requests, its unprocessed ones retried; returns the calls made."""
+    request: dict[str, Any] = {table: list(batch)}
+    for attempt in range(BATCH_CALLS):
+        if attempt:
+            _sleep_before(attempt)
+        request = _call("BatchWriteItem", send, RequestItems=request).get("UnprocessedItems") or {}
+        if not request:
+            return attempt + 1
+    raise ServiceUnavailable("BatchWriteItem", "UnprocessedItems")
+
+
+def batch_write(table: str, requests: Iterable[dict[str, Any]], *, parallel: bool = False) -> int:
+    """``PutRequest``/``DeleteRequest``s (``put_requests``, ``delete_requests``; no two for one
+    key) streamed 25 a ``BatchWriteItem``, unprocessed ones retried (``BATCH_CALLS`` calls a
+    batch at most, jittered back-off). Returns the calls made.
+
+    Not a transaction: when it raises (``ServiceUnavailable``, or whatever the ``requests``
+    iterator raises), some batches may be written and others not — callers write where no reader
+    looks until the whole set is stored (staging) or write what may be written again.
+
+    ``parallel``: up to ``WRITERS`` batches in flight at once, each thread with its own client,
+    for large files (docs/capacity.md). At most twice as many batches as threads are held at any
+    time (memory stays flat however many there are); on the first failure no further batch is
+    started, the ones in flight finish, and the error is raised."""
+    if not parallel:
+        send = ddb().batch_write_item
+        return sum(_write_batch(table, batch, send) for batch in itertools.batched(requests, WRITE_ITEMS, strict=False))
+    return _write_parallel(table, itertools.batched(requests, WRITE_ITEMS, strict=False))
+
+
+def _pool_write(table: str, batch: Sequence[dict[str, Any]]) -> int:
+    return _write_batch(table, batch, thread_client("dynamodb").batch_write_item)
+
+
+def _write_parallel(table: str, batches: Iterator[tuple[dict[str, Any], ...]]) -> int:
+    calls = 0
+    pending: set[Future[int]] = set()
+    with ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="batch-write") as pool:
+        try:
+            for batch in batches:
+                if len(pending) >= 2 * WRITERS:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    calls += sum(f.result() for f in done)  # raises the first failure
+                # Each batch runs in a copy of the caller's context (logging keys, and the test
+                # harness's record of which function makes the call).
+                pending.add(pool.submit(contextvars.copy_context().run, _pool_write, table, batch))
+            done, pending = wait(pending)
+            calls += sum(f.result() for f in done)
+        finally:
+            for future in pending:  # a failure: batches not started yet are not started at all
+                future.cancel()
+    return calls

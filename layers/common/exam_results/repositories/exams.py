@@ -20,9 +20,6 @@ holds only open sessions, a few hundred at most), a session's results from GSI1 
 
 from __future__ import annotations
 
-import itertools
-import random
-import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -156,18 +153,9 @@ class ExamRepository:
 
     def get_sessions(self, session_ids: Iterable[str]) -> dict[str, ExamSession]:
         """Sessions by id, in one BatchGetItem per 100 (strongly consistent)."""
-        ids = sorted(set(session_ids))
-        found: dict[str, ExamSession] = {}
-        for start in range(0, len(ids), 100):
-            keys = [dynamo.item({"pk": session_pk(s), "sk": SESSION_SK}) for s in ids[start : start + 100]]
-            request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
-            while request:
-                page = dynamo.ddb().batch_get_item(RequestItems=request)
-                for raw in page.get("Responses", {}).get(self.table, []):
-                    record = dynamo.plain(raw) or {}
-                    found[record["session_id"]] = ExamSession.model_validate(record)
-                request = page.get("UnprocessedKeys") or {}
-        return found
+        keys = ({"pk": session_pk(s), "sk": SESSION_SK} for s in sorted(set(session_ids)))
+        records, _ = dynamo.batch_get(self.table, keys)
+        return {r["session_id"]: ExamSession.model_validate(r) for r in records}
 
     def get_session(self, session_id: str) -> ExamSession | None:
         return self.get_sessions([session_id]).get(session_id)
@@ -177,26 +165,15 @@ class ExamRepository:
     ) -> tuple[dict[str, ExamSession], set[str]]:
         """Sessions by id and which of these results files are published, read together in one
         strongly consistent BatchGetItem per 100 keys (a reader pays no extra call for staging)."""
-        keys = [(session_pk(s), SESSION_SK) for s in sorted(set(session_ids))]
-        keys += [(publication_pk(f), PUBLICATION_SK) for f in sorted(set(file_ids))]
+        keys = [{"pk": session_pk(s), "sk": SESSION_SK} for s in sorted(set(session_ids))]
+        keys += [{"pk": publication_pk(f), "sk": PUBLICATION_SK} for f in sorted(set(file_ids))]
         sessions: dict[str, ExamSession] = {}
         published: set[str] = set()
-        for start in range(0, len(keys), 100):
-            request: dict[str, Any] = {
-                self.table: {
-                    "Keys": [dynamo.item({"pk": pk, "sk": sk}) for pk, sk in keys[start : start + 100]],
-                    "ConsistentRead": True,
-                }
-            }
-            while request:
-                page = dynamo.ddb().batch_get_item(RequestItems=request)
-                for raw in page.get("Responses", {}).get(self.table, []):
-                    record = dynamo.plain(raw) or {}
-                    if record["sk"] == SESSION_SK:
-                        sessions[record["session_id"]] = ExamSession.model_validate(record)
-                    elif record.get("status") == "published":
-                        published.add(str(record["pk"]).removeprefix("PUBLICATION#"))
-                request = page.get("UnprocessedKeys") or {}
+        for record in dynamo.batch_get(self.table, keys)[0]:
+            if record["sk"] == SESSION_SK:
+                sessions[record["session_id"]] = ExamSession.model_validate(record)
+            elif record.get("status") == "published":
+                published.add(str(record["pk"]).removeprefix("PUBLICATION#"))
         return sessions, published
 
     def due_sessions(self, now: datetime, limit: int = 100) -> list[ExamSession]:
@@ -253,28 +230,12 @@ class ExamRepository:
 
     # -- bulk writes --
 
-    def delete_items(self, keys: Iterable[tuple[str, str]], max_backoff: float = 5.0) -> int:
-        """BatchWriteItem deletes of (pk, sk), 25 per call, unprocessed ones retried. Returns the calls."""
-        deletes = ({"DeleteRequest": {"Key": dynamo.item({"pk": pk, "sk": sk})}} for pk, sk in dict.fromkeys(keys))
-        return self._batch_write(deletes, max_backoff)
+    def delete_items(self, keys: Iterable[tuple[str, str]]) -> int:
+        """Delete these (pk, sk), 25 a BatchWriteItem (``dynamo.batch_write``). Returns the calls."""
+        unique = dict.fromkeys(keys)
+        return dynamo.batch_write(self.table, dynamo.delete_requests({"pk": pk, "sk": sk} for pk, sk in unique))
 
-    def write_items(self, records: Iterable[dict[str, Any]], max_backoff: float = 5.0) -> int:
-        """BatchWriteItem, 25 per call, unprocessed items retried with jittered back-off.
-
-        Returns the number of BatchWriteItem calls made.
-        """
-        return self._batch_write(({"PutRequest": {"Item": dynamo.item(r)}} for r in records), max_backoff)
-
-    def _batch_write(self, requests: Iterable[dict[str, Any]], max_backoff: float) -> int:
-        """Write requests streamed 25 a BatchWriteItem; unprocessed ones retried with jittered back-off."""
-        calls = 0
-        for batch in itertools.batched(requests, 25, strict=False):
-            request: dict[str, Any] = {self.table: list(batch)}
-            attempt = 0
-            while request:
-                calls += 1
-                request = dynamo.ddb().batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
-                if request:
-                    attempt += 1
-                    time.sleep(min(max_backoff, 0.05 * 2**attempt) * random.random())  # noqa: S311
-        return calls
+    def write_items(self, records: Iterable[dict[str, Any]], *, parallel: bool = False) -> int:
+        """Put these items, 25 a BatchWriteItem (``dynamo.batch_write``; ``parallel`` for a large
+        file's staged rows). Returns the calls made."""
+        return dynamo.batch_write(self.table, dynamo.put_requests(records), parallel=parallel)

@@ -118,27 +118,9 @@ class FanoutRepository:
 
     def published(self, file_ids: Iterable[str]) -> set[str]:
         """Which of these results files are published (BatchGetItem, 100 keys a call)."""
-        ids = sorted(set(file_ids))
-        found: set[str] = set()
-        for start in range(0, len(ids), 100):
-            request: dict[str, Any] = {
-                self.table: {
-                    "Keys": [
-                        dynamo.item({"pk": publication_pk(f), "sk": PUBLICATION_SK}) for f in ids[start : start + 100]
-                    ],
-                    "ConsistentRead": True,
-                    "ProjectionExpression": "pk, #s",
-                    "ExpressionAttributeNames": {"#s": "status"},
-                }
-            }
-            while request:
-                page = dynamo.ddb().batch_get_item(RequestItems=request)
-                for raw in page.get("Responses", {}).get(self.table, []):
-                    record = dynamo.plain(raw) or {}
-                    if record.get("status") == "published":
-                        found.add(str(record["pk"]).removeprefix("PUBLICATION#"))
-                request = page.get("UnprocessedKeys") or {}
-        return found
+        keys = ({"pk": publication_pk(f), "sk": PUBLICATION_SK} for f in sorted(set(file_ids)))
+        records, _ = dynamo.batch_get(self.table, keys, fields=("pk", "status"))
+        return {str(r["pk"]).removeprefix("PUBLICATION#") for r in records if r.get("status") == "published"}
 
     def pending(self, limit: int = 25) -> list[dict[str, Any]]:
         """Released sessions whose fan-out is not finished, oldest release first (GSI1 query)."""

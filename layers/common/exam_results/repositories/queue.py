@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Iterable
 
+from exam_results.errors import ServiceUnavailable
 from exam_results.repositories.aws import client
 
 
@@ -32,7 +33,7 @@ class NotifyQueue:
                 if entries:
                     attempt += 1
                     if attempt > 8:
-                        raise RuntimeError(f"SQS refused {len(entries)} messages")
+                        raise ServiceUnavailable("SendMessageBatch", "Failed")
                     time.sleep(min(5.0, 0.05 * 2**attempt) * random.random())  # noqa: S311
 
         for body in bodies:

@@ -27,8 +27,8 @@ from exam_results.repositories.exams import result_sk
 
 # What the sender reads of each item (BatchGetItem allows one projection per table and call, so
 # the two calls of a batch project different attributes).
-_PROFILE = ("#pk", "#sk", "#candidate_name", "#email", "#email_confirmed_at", "#language")  # entry, account
-_STATE = ("#pk", "#sk", "#status", "#claim_expires_at")  # result (its key is enough), marker
+_PROFILE = ("pk", "sk", "candidate_name", "email", "email_confirmed_at", "language")  # entry, account
+_STATE = ("pk", "sk", "status", "claim_expires_at")  # result (its key is enough), marker
 _IDS_PER_READ = 50
 """IDs per pair of BatchGetItem calls: 2 keys a call per ID, 100 keys a call at most."""
 MAX_CLAIMS = 100
@@ -112,26 +112,11 @@ class RecipientRepository:
     def _read(
         self, keys: list[tuple[str, str]], projected: tuple[str, ...], found: dict[tuple[str, str], dict[str, Any]]
     ) -> int:
-        """One BatchGetItem of ≤ 100 keys (unprocessed keys retried); returns the calls made."""
-        request: dict[str, Any] = {
-            self.table: {
-                "Keys": [dynamo.item({"pk": pk, "sk": sk}) for pk, sk in keys],
-                "ConsistentRead": True,
-                "ProjectionExpression": ", ".join(projected),
-                "ExpressionAttributeNames": {name: name[1:] for name in projected},
-            }
-        }
-        calls = attempt = 0
-        while request:
-            calls += 1
-            page = dynamo.ddb().batch_get_item(RequestItems=request)
-            for raw in page.get("Responses", {}).get(self.table, []):
-                record = dynamo.plain(raw) or {}
-                found[(record["pk"], record["sk"])] = record
-            request = page.get("UnprocessedKeys") or {}
-            if request:
-                attempt += 1
-                _backoff(attempt)
+        """The items of ≤ 100 keys, ``projected`` attributes only (``dynamo.batch_get``); returns
+        the calls made."""
+        records, calls = dynamo.batch_get(self.table, ({"pk": pk, "sk": sk} for pk, sk in keys), fields=projected)
+        for record in records:
+            found[(record["pk"], record["sk"])] = record
         return calls
 
     def claim(
@@ -219,42 +204,24 @@ class RecipientRepository:
         Unconditional puts are safe here: the caller holds each claim, and a claim outlives the
         longest an invocation can run.
         """
-        requests = [
+        markers = (
             {
-                "PutRequest": {
-                    "Item": dynamo.item(
-                        {
-                            "pk": candidate_pk(claim.id_number),
-                            "sk": marker_sk(claim.session_id),
-                            "id_number": claim.id_number,
-                            "session_id": claim.session_id,
-                            "status": "sent",
-                            "claim_token": claim.token,
-                            "sent_at": now,
-                            "message_id": message_id,
-                        }
-                    )
-                }
+                "pk": candidate_pk(claim.id_number),
+                "sk": marker_sk(claim.session_id),
+                "id_number": claim.id_number,
+                "session_id": claim.session_id,
+                "status": "sent",
+                "claim_token": claim.token,
+                "sent_at": now,
+                "message_id": message_id,
             }
             for claim, message_id in sent
-        ]
-        calls = 0
-        for start in range(0, len(requests), 25):
-            request: dict[str, Any] = {self.table: requests[start : start + 25]}
-            attempt = 0
-            while request:
-                calls += 1
-                request = dynamo.ddb().batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
-                if request:
-                    attempt += 1
-                    _backoff(attempt)
-        return calls
+        )
+        return dynamo.batch_write(self.table, dynamo.put_requests(markers))
 
 
 def _backoff(attempt: int) -> None:
     import random
     import time
 
-    if attempt > 10:
-        raise RuntimeError("DynamoDB kept returning unprocessed items")
     time.sleep(min(2.0, 0.025 * 2**attempt) * random.random())  # noqa: S311

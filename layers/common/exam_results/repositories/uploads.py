@@ -11,8 +11,6 @@ idempotent put), so work is never lost and never applied twice with different ef
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,7 +28,7 @@ from exam_results.repositories.exams import GSI1, PUBLICATION_SK, ExamRepository
 STAGED_FILES = "STAGED_FILES"
 """GSI1 partition of results files staged and never published (their leftovers to discard)."""
 
-BATCH_GET_KEYS = 100
+BATCH_GET_KEYS = dynamo.GET_KEYS
 """BatchGetItem takes at most 100 keys a call."""
 
 READ_CHUNK_BYTES = 1 << 18
@@ -57,10 +55,6 @@ class S3Object:
 
 class ObjectGone(Exception):
     """The object (this version of it) is no longer there, or was replaced by a newer upload."""
-
-
-def _error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
 
 
 class UploadsRepository:
@@ -98,7 +92,7 @@ class UploadsRepository:
         try:
             body = client("s3").get_object(**kwargs)["Body"]
         except ClientError as exc:
-            if _error_code(exc) in {"NoSuchKey", "NoSuchVersion", "PreconditionFailed", "404", "412"}:
+            if dynamo.error_code(exc) in {"NoSuchKey", "NoSuchVersion", "PreconditionFailed", "404", "412"}:
                 raise ObjectGone(obj.key) from exc
             raise
         try:
@@ -264,31 +258,10 @@ class UploadsRepository:
         """Some attributes of the entries of these ID Numbers (upper-case), by ID Number; IDs
         without an entry are absent. One strongly consistent BatchGetItem per 100 keys, asking
         only for ``fields`` (an entry's other attributes never leave the table)."""
-        ids = sorted(set(id_numbers))
         wanted = ("id_number", *(f for f in fields if f != "id_number"))
-        names = {f"#f{i}": f for i, f in enumerate(wanted)}
-        found: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(ids), BATCH_GET_KEYS):
-            keys = [dynamo.item({"pk": candidate_pk(i), "sk": ENTRY_SK}) for i in ids[start : start + BATCH_GET_KEYS]]
-            request: dict[str, Any] = {
-                self.table: {
-                    "Keys": keys,
-                    "ConsistentRead": True,
-                    "ProjectionExpression": ", ".join(names),
-                    "ExpressionAttributeNames": names,
-                }
-            }
-            attempt = 0
-            while request:
-                page = dynamo.ddb().batch_get_item(RequestItems=request)
-                for raw in page.get("Responses", {}).get(self.table, []):
-                    record = dynamo.plain(raw) or {}
-                    found[str(record["id_number"])] = record
-                request = page.get("UnprocessedKeys") or {}
-                if request:
-                    attempt += 1
-                    time.sleep(min(5.0, 0.05 * 2**attempt) * random.random())  # noqa: S311
-        return found
+        keys = ({"pk": candidate_pk(i), "sk": ENTRY_SK} for i in sorted(set(id_numbers)))
+        records, _ = dynamo.batch_get(self.table, keys, fields=wanted)
+        return {str(r["id_number"]): r for r in records}
 
     # -- writes --
 

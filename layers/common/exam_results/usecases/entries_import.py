@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from itertools import batched
 from typing import Any
 
 from exam_results.confirmations import Confirmation, Sitting, confirmation_key, render_csv, render_pdf
@@ -20,11 +21,10 @@ from exam_results.files.reader import ENTRY_COLUMNS, ENTRY_OPTIONAL_COLUMNS, rea
 from exam_results.files.report import FileRejected, Report, ReportError
 from exam_results.models import Entry, ExamSession
 from exam_results.observability import count, logger
-from exam_results.repositories.uploads import BATCH_GET_KEYS, S3Object, UploadsRepository
+from exam_results.repositories.uploads import BATCH_GET_KEYS, S3Object
 from exam_results.usecases.uploads import (
     FileChanged,
     ReportErrors,
-    chunks,
     handle_upload,
 )
 from exam_results.wiring import Deps
@@ -72,7 +72,7 @@ class _EntriesImport:
         self.deps = deps
         self.obj = obj
         self.source_key = obj.key
-        self.uploads = UploadsRepository(deps.settings.data_table)
+        self.uploads = deps.uploads
         self.checker = EntriesFileChecker()
         self.stored_sessions: dict[str, ExamSession | None] = {}
         self.errors = ReportErrors()
@@ -208,7 +208,7 @@ class _EntriesImport:
 
         def entry_items() -> Iterator[dict[str, Any]]:
             nonlocal created, updated, generated, reissued
-            for chunk in chunks(parsed_rows(), BATCH_GET_KEYS):
+            for chunk in batched(parsed_rows(), BATCH_GET_KEYS, strict=False):
                 existing = self.uploads.entry_fields((p.id_number for p in chunk), ("secret_hash",))
                 for p in chunk:
                     before = existing.get(p.id_number)

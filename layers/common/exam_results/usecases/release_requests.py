@@ -14,8 +14,9 @@ Lambda retry, and the retry's pass 1 reports the row. ``results_available_by`` n
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from itertools import batched
 
 from exam_results.files.reader import RELEASE_COLUMNS, read_rows
 from exam_results.files.report import FileRejected, Report, ReportError
@@ -24,7 +25,7 @@ from exam_results.observability import count, logger
 from exam_results.release_rows import ParsedRelease, ReleasesFileChecker
 from exam_results.repositories.exams import MAX_TRANSACTION_ITEMS, instant
 from exam_results.repositories.uploads import BATCH_GET_KEYS, S3Object
-from exam_results.usecases.uploads import ReportErrors, chunks, handle_upload
+from exam_results.usecases.uploads import ReportErrors, handle_upload
 from exam_results.wiring import Deps
 
 __all__ = ["MAX_RELEASE_ROWS", "set_release_times"]
@@ -55,7 +56,7 @@ class _ReleaseRequests:
             except FileRejected as exc:  # the rows read before it have been checked
                 self.errors.add(exc.errors)
 
-        for block in chunks(rows(), BATCH_GET_KEYS):
+        for block in batched(rows(), BATCH_GET_KEYS, strict=False):
             self._check_block(block)
         if self.rows > MAX_RELEASE_ROWS:
             self.errors.add(
@@ -75,7 +76,7 @@ class _ReleaseRequests:
             return Report.rejected(self.source_key, self.rows, self.errors.for_report())
         return Report.accepted(self.source_key, self.rows, 0)
 
-    def _check_block(self, block: list[tuple[int, dict[str, str] | ReportError]]) -> None:
+    def _check_block(self, block: Sequence[tuple[int, dict[str, str] | ReportError]]) -> None:
         """Row checks, then the sessions of the block's good rows (one BatchGetItem); the
         block's errors go to the report in line order."""
         errors: list[ReportError] = []

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from itertools import batched
 from operator import itemgetter
+from typing import Any
 
 from exam_results import notifications
 from exam_results.catalogue import EXAMS
@@ -27,13 +28,12 @@ from exam_results.observability import count, logger
 from exam_results.repositories.candidates import candidate_pk
 from exam_results.repositories.exams import result_sk
 from exam_results.repositories.queue import NotifyQueue
-from exam_results.repositories.uploads import BATCH_GET_KEYS, ObjectGone, S3Object, UploadsRepository
+from exam_results.repositories.uploads import BATCH_GET_KEYS, ObjectGone, S3Object
 from exam_results.result_rows import ParsedResult, ResultsFileChecker, validate_result_row
 from exam_results.usecases.uploads import (
     FAILED_MESSAGE,
     FileChanged,
     ReportErrors,
-    chunks,
     handle_upload,
 )
 from exam_results.wiring import Deps
@@ -44,8 +44,7 @@ CHECK_ROWS = 10 * BATCH_GET_KEYS
 """Rows checked together in the validation pass (their entries read 100 a call)."""
 
 WRITE_CHUNK_ROWS = 1000
-"""Results parsed, written or queued together (a multiple of 25 and of 50, so chunking adds no
-BatchWriteItem call and no partial notification batch)."""
+"""IDs of late results queued together (a multiple of 50, so no partial notification batch)."""
 
 
 def file_id(obj: S3Object) -> str:
@@ -73,7 +72,7 @@ class ResultsPublication:
         self.file_id = file_id(obj)
         self.version = ""  # the rows' version, ``<staged_at>#<file id>``, once staged
         self.published = False
-        self.uploads = UploadsRepository(deps.settings.data_table)
+        self.uploads = deps.uploads
         self.checker = ResultsFileChecker()
         self.sessions: dict[str, ExamSession | None] = {}
         self.errors = ReportErrors()
@@ -194,8 +193,7 @@ class ResultsPublication:
         if status not in ("staged", "published"):  # discarded: a newer upload of the key replaced it
             raise FileChanged(self.source_key)
         if status != "published":
-            for chunk in chunks(self._parsed_rows(lines), WRITE_CHUNK_ROWS):
-                self._write(chunk)
+            self._write(self._parsed_rows(lines))
             self.uploads.publish(self.file_id, self.stored, now)
         else:
             self.stored = self.rows
@@ -262,23 +260,30 @@ class ResultsPublication:
                 raise FileChanged(self.source_key)
             yield parsed
 
-    def _write(self, chunk: list[ParsedResult]) -> None:
+    def _write(self, parsed: Iterator[ParsedResult]) -> None:
+        """Stage the rows as they are read, several BatchWriteItem calls in flight at once
+        (``parallel``: a million rows in minutes, docs/capacity.md). Staged rows are invisible, so
+        a failure half way changes nothing readers see; the rows are counted as they are handed
+        to the writers, and only a write that returns has stored them all."""
         exams = self.deps.exams
-        self.write_calls += exams.write_items(
-            exams.result_item(
-                Result(
-                    id_number=p.id_number,
-                    session_id=p.session_id,
-                    overall_score=p.overall_score,
-                    grade=p.grade,
-                    cefr_level=p.cefr_level,
-                    skills=p.skills,
-                ),
-                self.version,
-            )
-            for p in chunk
-        )
-        self.stored += len(chunk)
+        version = self.version
+
+        def items() -> Iterator[dict[str, Any]]:
+            for p in parsed:
+                self.stored += 1
+                yield exams.result_item(
+                    Result(
+                        id_number=p.id_number,
+                        session_id=p.session_id,
+                        overall_score=p.overall_score,
+                        grade=p.grade,
+                        cefr_level=p.cefr_level,
+                        skills=p.skills,
+                    ),
+                    version,
+                )
+
+        self.write_calls += exams.write_items(items(), parallel=True)
 
     def _notify_released(self) -> None:
         """Late results: a session released before the publication (even a moment ago, by the
@@ -290,12 +295,11 @@ class ResultsPublication:
         released = {s for s, known in self.deps.exams.get_sessions(session_ids).items() if known.status == "released"}
         if not released:
             return
-        url = self.deps.settings.notify_queue_url
-        if not url:
+        if not self.deps.settings.notify_queue_url:
             # Failing keeps the event for a retry and then for the operators' failure queue, so
             # these candidates are never silently skipped.
             raise NotifyQueueMissing("results of a released session need NOTIFY_QUEUE_URL to notify candidates")
-        queue = NotifyQueue(url)
+        queue = self.deps.notify_queue
         pending: dict[str, list[str]] = {s: [] for s in released}
         for _, row in read_rows(iter_text_lines(self.uploads.stream(self.obj)), RESULT_COLUMNS):
             if isinstance(row, ReportError) or row["session_id"] not in pending:

@@ -35,6 +35,7 @@ from exam_results.files.duplicates import DuplicateIds, duplicate_errors
 from exam_results.files.lines import iter_text_lines
 from exam_results.files.report import Report, ReportError
 from exam_results.observability import count, logger
+from exam_results.repositories.aws import error_code
 from exam_results.repositories.uploads import ObjectGone, S3Object, UploadsRepository
 from exam_results.wiring import Deps
 
@@ -44,7 +45,6 @@ __all__ = [
     "FileChanged",
     "ReportErrors",
     "UploadJob",
-    "chunks",
     "handle_upload",
 ]
 
@@ -110,7 +110,7 @@ class UploadJob(Protocol):
 
 
 def handle_upload(deps: Deps, obj: S3Object, job: UploadJob, now: datetime | None) -> Report | None:
-    uploads = UploadsRepository(deps.settings.data_table)
+    uploads = deps.uploads
     if uploads.processed(obj) is not None:
         logger.info("file already processed", extra={"source_key": obj.key, "version": obj.version})
         count("UploadDuplicates")
@@ -161,7 +161,7 @@ _UNSTAGED = "Rows written before the failure may be stored; the retry writes the
 
 
 def _report_failure(uploads: UploadsRepository, obj: S3Object, job: UploadJob, exc: Exception) -> None:
-    code = _error_code(exc)
+    code = error_code(exc) or type(exc).__name__
     own = getattr(job, "failure_report", None)  # jobs that stage their rows know what is visible
     report = (
         own(code)
@@ -174,21 +174,3 @@ def _report_failure(uploads: UploadsRepository, obj: S3Object, job: UploadJob, e
         uploads.put_report(obj.bucket, report)
     except Exception:
         logger.exception("could not write the failure report", extra={"source_key": obj.key})
-
-
-def _error_code(exc: Exception) -> str:
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Code", "")) or type(exc).__name__
-    return type(exc).__name__
-
-
-def chunks[T](items: Iterable[T], size: int) -> Iterator[list[T]]:
-    chunk: list[T] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
