@@ -16,10 +16,10 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from exam_results.config import get_settings
 from exam_results.notifications import NotificationBatch
 from exam_results.observability import logger, metrics
 from exam_results.usecases import notify
+from exam_results.wiring import deps
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
@@ -28,7 +28,7 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> dict[str
     batch = NotificationBatch.model_validate_json(record.body)
     receives = record.attributes.approximate_receive_count
     report = notify.deliver(
-        notify.dependencies(get_settings()),
+        deps(),
         batch,
         remaining_ms=lambda_context.get_remaining_time_in_millis,
     )

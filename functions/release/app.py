@@ -9,9 +9,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from exam_results.config import get_settings
 from exam_results.observability import logger, metrics
 from exam_results.usecases import release
+from exam_results.wiring import deps
 
 
 @logger.inject_lambda_context
@@ -23,7 +23,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             attempt=event.get("attempt"),
         )
     report = release.run(
-        release.dependencies(get_settings()),
+        deps(),
         remaining_ms=context.get_remaining_time_in_millis,
         owner=context.aws_request_id,
     )

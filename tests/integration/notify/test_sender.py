@@ -136,15 +136,15 @@ def test_two_senders_on_the_same_candidates_at_once_send_one_email(stack: Stack)
     """Two Lambda containers with the same batch at the same moment (the use case, in two threads)."""
     import threading
 
-    from exam_results.config import get_settings
     from exam_results.notifications import NotificationBatch
     from exam_results.usecases import notify
+    from exam_results.wiring import deps
 
     stack._apply_env(stack.function("SenderFunction"))  # the sender's environment (its template)
     _released_session()
     ids = bulk_candidates(SESSION, 50, prefix="PAR")
     batch = NotificationBatch(session_id=SESSION, id_numbers=ids)
-    d = notify.dependencies(get_settings())
+    d = deps()
     barrier = threading.Barrier(2)
     reports: list[notify.DeliveryReport] = []
 

@@ -116,13 +116,13 @@ def test_two_runs_at_once_release_once_and_email_each_candidate_once(stack: Stac
 
 
 def test_fan_out_stops_before_the_deadline_and_resumes_from_the_cursor(stack: Stack, monkeypatch: Any) -> None:
-    from exam_results.config import get_settings
     from exam_results.usecases import release
+    from exam_results.wiring import deps
 
     session = seed_session("C1A-2026-06-20-PB", date(2026, 6, 20), "PB")
     ids = [f"CUR{n:06d}" for n in range(1234)]
     seed_results(session.session_id, ids)
-    d = release.dependencies(get_settings())
+    d = deps()
 
     # The deadline comes near after the first SendMessageBatch of this run.
     def deadline_after(checks: int) -> Any:
@@ -157,9 +157,9 @@ def test_fan_out_stops_before_the_deadline_and_resumes_from_the_cursor(stack: St
 
 
 def test_a_run_that_crashed_mid_fan_out_is_resumed_by_the_next(stack: Stack, monkeypatch: Any) -> None:
-    from exam_results.config import get_settings
     from exam_results.repositories.queue import NotifyQueue
     from exam_results.usecases import release
+    from exam_results.wiring import deps
 
     session = seed_session("C1A-2026-06-20-PB", date(2026, 6, 20), "PB")
     ids = [f"CRS{n:06d}" for n in range(1600)]
@@ -175,7 +175,7 @@ def test_a_run_that_crashed_mid_fan_out_is_resumed_by_the_next(stack: Stack, mon
         return original(self, bodies)
 
     monkeypatch.setattr(NotifyQueue, "send", failing_send)
-    d = release.dependencies(get_settings())
+    d = deps()
     with time_machine.travel(datetime(2026, 7, 25, 8, 1, tzinfo=UTC), tick=True):
         try:
             release.run(d, lambda: 600_000, owner="run-1")

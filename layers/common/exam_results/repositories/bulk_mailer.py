@@ -11,9 +11,41 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
-from exam_results.repositories.aws import client
+from botocore.exceptions import ClientError
+
+from exam_results.repositories.aws import client, error_code
 
 MAX_DESTINATIONS = 50
+
+TRANSIENT_ERRORS = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "ServiceUnavailable",
+        "InternalFailure",
+        "InternalServerError",
+        "RequestTimeout",
+    }
+)
+"""Whole-call SES errors worth retrying at once (the email was not sent)."""
+
+TRANSIENT_STATUSES = frozenset({"AccountThrottled", "TransientFailure", "Failed"})
+"""Per-destination statuses worth retrying at once; any other is left to SQS and the DLQ."""
+
+
+class SendRefused(Exception):
+    """SES refused the whole call: no email of it was sent. ``code`` is SES's error code."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+    @property
+    def transient(self) -> bool:
+        """Throttling or a passing fault: worth sending again at once (else SQS and the DLQ)."""
+        return self.code in TRANSIENT_ERRORS
 
 
 class BulkDestination(NamedTuple):
@@ -31,6 +63,10 @@ class DestinationStatus(NamedTuple):
     def ok(self) -> bool:
         return self.status == "Success"
 
+    @property
+    def transient(self) -> bool:
+        return self.status in TRANSIENT_STATUSES
+
 
 class BulkMailer:
     def __init__(self, sender: str, template: str, configuration_set: str = "") -> None:
@@ -39,7 +75,7 @@ class BulkMailer:
         self.configuration_set = configuration_set
 
     def send(self, destinations: Sequence[BulkDestination], default_data: Mapping[str, str]) -> list[DestinationStatus]:
-        """One ``SendBulkTemplatedEmail`` call; raises botocore's ClientError if SES refuses it."""
+        """One ``SendBulkTemplatedEmail`` call; raises ``SendRefused`` if SES refuses it whole."""
         if not destinations:
             return []
         if len(destinations) > MAX_DESTINATIONS:
@@ -47,19 +83,22 @@ class BulkMailer:
         kwargs: dict[str, str] = {}
         if self.configuration_set:
             kwargs["ConfigurationSetName"] = self.configuration_set
-        response = client("ses").send_bulk_templated_email(
-            Source=self.sender,
-            Template=self.template,
-            DefaultTemplateData=json.dumps(dict(default_data)),
-            Destinations=[
-                {
-                    "Destination": {"ToAddresses": [d.to]},
-                    "ReplacementTemplateData": json.dumps(dict(d.data)),
-                }
-                for d in destinations
-            ],
-            **kwargs,
-        )
+        try:
+            response = client("ses").send_bulk_templated_email(
+                Source=self.sender,
+                Template=self.template,
+                DefaultTemplateData=json.dumps(dict(default_data)),
+                Destinations=[
+                    {
+                        "Destination": {"ToAddresses": [d.to]},
+                        "ReplacementTemplateData": json.dumps(dict(d.data)),
+                    }
+                    for d in destinations
+                ],
+                **kwargs,
+            )
+        except ClientError as exc:
+            raise SendRefused(error_code(exc) or "ClientError") from exc
         statuses = response.get("Status", [])
         out: list[DestinationStatus] = []
         for index, destination in enumerate(destinations):

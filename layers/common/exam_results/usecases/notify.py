@@ -27,10 +27,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from html import escape
-
-from botocore.exceptions import ClientError
 
 from exam_results import i18n
 from exam_results.catalogue import get_exam
@@ -38,29 +35,11 @@ from exam_results.config import Settings
 from exam_results.models import ExamSession
 from exam_results.notifications import NotificationBatch
 from exam_results.observability import count, logger
-from exam_results.repositories import dynamo
-from exam_results.repositories.bulk_mailer import BulkDestination, BulkMailer, DestinationStatus
-from exam_results.repositories.exams import ExamRepository
-from exam_results.repositories.recipients import Claim, Recipient, RecipientRepository
+from exam_results.repositories.bulk_mailer import BulkDestination, DestinationStatus, SendRefused
+from exam_results.repositories.recipients import Claim, Recipient
+from exam_results.wiring import Deps
 
 RESULTS_PAGE = "results.html"
-
-TRANSIENT_ERRORS = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "TooManyRequestsException",
-        "RequestLimitExceeded",
-        "ServiceUnavailable",
-        "InternalFailure",
-        "InternalServerError",
-        "RequestTimeout",
-    }
-)
-"""Whole-call SES errors worth retrying at once (the email was not sent)."""
-
-TRANSIENT_STATUSES = frozenset({"AccountThrottled", "TransientFailure", "Failed"})
-"""Per-destination statuses worth retrying at once; any other is left to SQS and the DLQ."""
 
 
 @dataclass(frozen=True)
@@ -86,24 +65,6 @@ class SendFailed(Exception):
     """Some candidates of the message were not emailed; their claims were given back."""
 
 
-@dataclass(frozen=True)
-class NotifyDeps:
-    settings: Settings
-    exams: ExamRepository
-    recipients: RecipientRepository
-    mailer: BulkMailer
-
-
-@lru_cache(maxsize=4)
-def dependencies(settings: Settings) -> NotifyDeps:
-    return NotifyDeps(
-        settings=settings,
-        exams=ExamRepository(settings.data_table),
-        recipients=RecipientRepository(settings.data_table),
-        mailer=BulkMailer(settings.sender_email, settings.results_email_template, settings.ses_configuration_set),
-    )
-
-
 @dataclass
 class DeliveryReport:
     session_id: str
@@ -125,7 +86,7 @@ _SESSIONS: dict[tuple[str, str], tuple[float, ExamSession]] = {}
 SESSION_CACHE_SECONDS = 300.0
 
 
-def _released_session(d: NotifyDeps, session_id: str) -> ExamSession | None:
+def _released_session(d: Deps, session_id: str) -> ExamSession | None:
     """The session, read once per container and 5 minutes (a release is never undone)."""
     key = (d.exams.table, session_id)
     cached = _SESSIONS.get(key)
@@ -190,7 +151,7 @@ def _classify(recipient: Recipient, now: float, report: DeliveryReport) -> bool:
 
 
 def deliver(
-    d: NotifyDeps,
+    d: Deps,
     batch: NotificationBatch,
     remaining_ms: Callable[[], int],
     policy: SendPolicy | None = None,
@@ -253,7 +214,7 @@ def deliver(
 
 
 def _send(
-    d: NotifyDeps,
+    d: Deps,
     session: ExamSession,
     claimed: dict[str, tuple[Claim, BulkDestination]],
     report: DeliveryReport,
@@ -275,19 +236,19 @@ def _send(
         destinations = [claimed[i][1] for i in pending]
         try:
             report.ses_calls += 1
-            statuses = d.mailer.send(destinations, default)
-        except ClientError as exc:
-            code = dynamo.error_code(exc)
+            statuses = d.bulk_mailer.send(destinations, default)
+        except SendRefused as exc:
+            code = exc.code
             report.failures[code] = report.failures.get(code, 0) + 1
-            if code in TRANSIENT_ERRORS:
+            if exc.transient:
                 count("SesThrottled" if "Throttl" in code else "SesTransientError")
-            if code not in TRANSIENT_ERRORS or not _back_off(attempt, policy, remaining_ms, sleep, jitter):
+            if not exc.transient or not _back_off(attempt, policy, remaining_ms, sleep, jitter):
                 raise
             report.ses_retries += 1
             continue
         accepted = _record(d, pending, statuses, claimed, report)
         pending = [i for i in pending if i not in accepted]
-        retry = [i for i, s in zip(pending, _failed(statuses), strict=True) if s.status in TRANSIENT_STATUSES]
+        retry = [i for i, s in zip(pending, _failed(statuses), strict=True) if s.transient]
         if not pending:
             break
         if len(retry) < len(pending) or not _back_off(attempt, policy, remaining_ms, sleep, jitter):
@@ -301,7 +262,7 @@ def _failed(statuses: list[DestinationStatus]) -> list[DestinationStatus]:
 
 
 def _record(
-    d: NotifyDeps,
+    d: Deps,
     pending: list[str],
     statuses: list[DestinationStatus],
     claimed: dict[str, tuple[Claim, BulkDestination]],
@@ -345,7 +306,7 @@ def _back_off(
     return True
 
 
-def _release(d: NotifyDeps, claims: list[Claim]) -> None:
+def _release(d: Deps, claims: list[Claim]) -> None:
     for claim in claims:
         try:
             d.recipients.unclaim(claim)

@@ -23,14 +23,11 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
 
 from exam_results import notifications
-from exam_results.config import Settings
 from exam_results.observability import count, logger
-from exam_results.repositories.exams import ExamRepository, file_of
-from exam_results.repositories.fanout import FanoutRepository
-from exam_results.repositories.queue import NotifyQueue
+from exam_results.repositories.exams import file_of
+from exam_results.wiring import Deps
 
 CHUNK = notifications.MAX_RECIPIENTS * 10
 """IDs enqueued together: 10 messages of 50, exactly one ``SendMessageBatch`` call."""
@@ -40,22 +37,6 @@ SAFETY_MS = 20_000
 """Stop starting new work when less than this is left before the Lambda deadline."""
 LEASE_MARGIN_SECONDS = 60
 DUE_PAGE = 100
-
-
-@dataclass(frozen=True)
-class ReleaseDeps:
-    exams: ExamRepository
-    fanout: FanoutRepository
-    queue: NotifyQueue
-
-
-@lru_cache(maxsize=4)
-def dependencies(settings: Settings) -> ReleaseDeps:
-    return ReleaseDeps(
-        exams=ExamRepository(settings.data_table),
-        fanout=FanoutRepository(settings.data_table),
-        queue=NotifyQueue(settings.notify_queue_url),
-    )
 
 
 @dataclass
@@ -83,7 +64,7 @@ def _utcnow() -> datetime:
 
 
 def run(
-    d: ReleaseDeps,
+    d: Deps,
     remaining_ms: Callable[[], int],
     owner: str,
     clock: Callable[[], datetime] = _utcnow,
@@ -103,9 +84,7 @@ def run(
     return report
 
 
-def release_due(
-    d: ReleaseDeps, report: ReleaseReport, remaining_ms: Callable[[], int], clock: Callable[[], datetime]
-) -> None:
+def release_due(d: Deps, report: ReleaseReport, remaining_ms: Callable[[], int], clock: Callable[[], datetime]) -> None:
     for _ in range(20):
         due = d.exams.due_sessions(clock(), limit=DUE_PAGE)
         released_now = 0
@@ -134,7 +113,7 @@ def release_due(
 
 
 def fan_out(
-    d: ReleaseDeps,
+    d: Deps,
     session_id: str,
     owner: str,
     remaining_ms: Callable[[], int],
@@ -159,7 +138,7 @@ def fan_out(
 
     def flush() -> None:
         nonlocal unsaved, last_enqueued
-        progress.sqs_calls += notifications.enqueue(d.queue, session_id, chunk, versions)
+        progress.sqs_calls += notifications.enqueue(d.notify_queue, session_id, chunk, versions)
         progress.enqueued += len(chunk)
         unsaved += len(chunk)
         last_enqueued = chunk[-1]
@@ -211,7 +190,7 @@ def fan_out(
     return progress
 
 
-def _published(d: ReleaseDeps, candidates: Iterable[tuple[str, list[str | None]]]) -> Iterator[tuple[str, str | None]]:
+def _published(d: Deps, candidates: Iterable[tuple[str, list[str | None]]]) -> Iterator[tuple[str, str | None]]:
     """The candidates with a published result, each with the version readers see (the latest
     of a published file, as ``visible_result``): staged rows of a file not yet published are
     nobody's news. Files are looked up once per run; a file published after that look-up
