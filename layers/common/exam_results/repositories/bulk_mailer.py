@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 from botocore.exceptions import ClientError
 
+from exam_results.errors import EmailNotSent
 from exam_results.repositories.aws import client, error_code
 
 MAX_DESTINATIONS = 50
@@ -35,12 +36,8 @@ TRANSIENT_STATUSES = frozenset({"AccountThrottled", "TransientFailure", "Failed"
 """Per-destination statuses worth retrying at once; any other is left to SQS and the DLQ."""
 
 
-class SendRefused(Exception):
-    """SES refused the whole call: no email of it was sent. ``code`` is SES's error code."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+class SendRefused(EmailNotSent):
+    """SES refused the whole bulk call: no email of it was sent. ``code`` is SES's error code."""
 
     @property
     def transient(self) -> bool:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from botocore.exceptions import ClientError
 
 from exam_results.errors import EmailNotSent
-from exam_results.repositories.aws import client
+from exam_results.repositories.aws import client, error_code
 
 
 @dataclass(frozen=True)
@@ -42,5 +42,5 @@ class Mailer:
                 **kwargs,
             )
         except ClientError as exc:
-            raise EmailNotSent(str(exc.response.get("Error", {}).get("Code", ""))) from exc
+            raise EmailNotSent(error_code(exc)) from exc
         return str(response["MessageId"])
