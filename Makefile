@@ -17,7 +17,7 @@ PYTEST_ARGS ?=
 PORT ?= 3000
 STAGE ?= dev
 
-.PHONY: help venv test unit lint typecheck validate run upload release browser valgrind build deploy publish-web benchmark benchmark-coldstart openapi clean
+.PHONY: help venv test unit lint typecheck validate run upload release browser valgrind build deploy publish-web benchmark benchmark-import benchmark-coldstart openapi clean
 
 help:
 	@echo "make run                 the whole service locally (moto, API, pages, mailbox, documents) on 127.0.0.1:$(PORT)"
@@ -27,7 +27,7 @@ help:
 	@echo "make validate            cfn-lint, sam validate --lint and checkov on template.yaml"
 	@echo "make build | deploy      sam build; sam deploy --config-env \$$STAGE (dev|prod) and publish the pages"
 	@echo "make replay-dlq          move failed notifications back to their queue (STAGE=dev|prod)"
-	@echo "make benchmark | benchmark-coldstart | openapi"
+	@echo "make benchmark | benchmark-import | benchmark-coldstart | openapi"
 
 $(STAMP): requirements-dev.txt layers/common/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -130,6 +130,12 @@ openapi: $(STAMP)
 benchmark: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_uploads
 	$(BIN)/python -m benchmarks.bench_confirmations
+
+# A results file end to end on moto (validation, entry look-ups, staged writes, publication):
+# AWS calls by operation, CPU, peak memory at 10,000 and 100,000 rows (docs/performance.md;
+# docs/capacity.md models a million rows on AWS from them). About 30 minutes on a quiet 2-core machine.
+benchmark-import: $(STAMP)
+	$(BIN)/python -m benchmarks.bench_import
 
 # Init time of each function's handler in a fresh process vs import boto3 + one client: the
 # template's sources, then make build's output (what is deployed), timed; instruction counts of both
