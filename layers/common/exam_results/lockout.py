@@ -9,7 +9,8 @@ before the password or secret is checked, with an atomic conditional update, so 
 attempts can never check more than ``threshold`` times before the lock: the attempt that draws
 number n > threshold is refused without checking. A right answer gives the reservation back
 (login: clears the record, in the transaction that stores the session, so a right login holds
-its attempt until then; secret: takes the one attempt back). Attempts while locked are
+its attempt until then; secret: takes the one attempt back, registration in the transaction
+that creates the account). Attempts while locked are
 refused without touching the record, so they never extend the lock. The record expires
 ``window`` seconds after the last failure; expiry is checked on every read, since DynamoDB TTL
 deletes late.
@@ -111,3 +112,7 @@ class AttemptLimiter:
 
     def give_back(self, reservation: Reservation) -> None:
         self.repo.undo_attempt(reservation.pk)
+
+    def give_back_op(self, reservation: Reservation) -> dict[str, Any]:
+        """``give_back`` as a transaction item, to be written with what a right answer stores."""
+        return self.repo.undo_attempt_op(reservation.pk)

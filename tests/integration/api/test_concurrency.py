@@ -60,3 +60,27 @@ def test_concurrent_wrong_logins_check_the_password_at_most_four_times(api, regi
     assert statuses.count(429) >= 26
     # Locked: the right password is refused now.
     assert api.call("POST", "/sessions", {"id_number": c.id_number, "password": c.password}).status == 429
+
+
+def test_a_registration_whose_attempt_record_expired_meanwhile_still_registers(api, seed, mailbox):
+    """Registration gives its secret attempt back inside its transaction; if the attempt record
+    is gone by then (TTL deleted it, or it restarted), the transaction is written without the
+    give-back rather than failing. The record is deleted by a botocore hook just before the
+    transaction, outside the code under test."""
+    from exam_results.repositories.aws import client
+    from exam_results.wiring import deps
+
+    c = seed()
+    d = deps()
+
+    def expire(params, **_):  # type: ignore[no-untyped-def]
+        d.auth.clear(d.auth.attempts_pk("SECRET", c.id_number))
+
+    client("dynamodb").meta.events.register("before-call.dynamodb.TransactWriteItems", expire)
+    try:
+        r = api.call("POST", "/registrations", registration(c))
+    finally:
+        client("dynamodb").meta.events.unregister("before-call.dynamodb.TransactWriteItems", expire)
+    assert r.status == 201, r.body
+    assert d.candidates.get_account(c.id_number) is not None
+    assert d.auth.get_attempts(d.auth.attempts_pk("SECRET", c.id_number)) is None  # nothing made up

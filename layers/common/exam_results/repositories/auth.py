@@ -203,15 +203,21 @@ class AuthRepository:
             if not dynamo.is_condition_failure(exc):
                 raise
 
+    def undo_attempt_op(self, pk: str) -> dict[str, Any]:
+        """Take one attempt back, if any is counted (the record may have expired and restarted)."""
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": self._key(pk),
+                "UpdateExpression": "ADD attempts :minus",
+                "ConditionExpression": "attempts > :zero",
+                "ExpressionAttributeValues": dynamo.values({":minus": -1, ":zero": 0}),
+            }
+        }
+
     def undo_attempt(self, pk: str) -> None:
         try:
-            dynamo.ddb().update_item(
-                TableName=self.table,
-                Key=self._key(pk),
-                UpdateExpression="ADD attempts :minus",
-                ConditionExpression="attempts > :zero",
-                ExpressionAttributeValues=dynamo.values({":minus": -1, ":zero": 0}),
-            )
+            dynamo.ddb().update_item(**self.undo_attempt_op(pk)["Update"])
         except ClientError as exc:
             if not dynamo.is_condition_failure(exc):
                 raise

@@ -125,16 +125,23 @@ class CandidateRepository:
             }
         }
 
-    def create_account(self, account: Account, *others: dict[str, Any]) -> None:
-        """Create the account (and anything written with it) only if none exists for the ID."""
+    def create_account(self, account: Account, *others: dict[str, Any], spare: dict[str, Any] | None = None) -> None:
+        """Create the account (and anything written with it) only if none exists for the ID.
+
+        ``spare``: a write that goes in the same transaction if its own condition holds, and is
+        dropped (the rest written again without it) if that condition alone failed."""
+        spares = [spare] if spare is not None else []
         try:
-            dynamo.transact([self.create_account_op(account), *others])
+            dynamo.transact([self.create_account_op(account), *others, *spares])
         except ClientError as exc:
-            if dynamo.error_code(exc) == "TransactionCanceledException" and (
-                dynamo.cancellation_reasons(exc)[:1] == ["ConditionalCheckFailed"]
-            ):
+            if dynamo.error_code(exc) != "TransactionCanceledException":
+                raise
+            reasons = dynamo.cancellation_reasons(exc)
+            if reasons[:1] == ["ConditionalCheckFailed"]:
                 raise AlreadyRegistered() from exc
-            raise
+            if not spares or reasons[-1] != "ConditionalCheckFailed" or set(reasons[:-1]) != {"None"}:
+                raise
+            self.create_account(account, *others)
 
     # -- account changes written with token writes, in one transaction; a cancelled transaction
     # (a condition failed: the token used meanwhile, the account erased or of another

@@ -65,13 +65,17 @@ def _send(deps: Deps, email: Email, what: str) -> None:
 
 def register(deps: Deps, request: RegistrationRequest) -> RegistrationResponse:
     from exam_results import emails, passwords
+    from exam_results.lockout import SECRET, AttemptLimiter
 
-    entry, partition = verify_secret_number(deps, request.id_number, request.secret_number)
+    entry, partition, held = verify_secret_number(deps, request.id_number, request.secret_number, hold=True)
     if entry is None:
         count("RegistrationsRefused")
         raise CredentialsMismatch()
+    assert held is not None
+    limiter = AttemptLimiter(deps.auth, SECRET)
     # Read with the entry; one account per ID is the transaction's condition, not this check.
     if partition.account is not None:
+        limiter.give_back(held)
         raise AlreadyRegistered()
 
     now = utc_now()
@@ -87,7 +91,13 @@ def register(deps: Deps, request: RegistrationRequest) -> RegistrationResponse:
         generation=tokens.new_generation(),
     )
     token, record = issue_token("confirm", account, tokens.CONFIRMATION_TTL)
-    deps.candidates.create_account(account, deps.auth.put_token_op(record))
+    # The secret's attempt is given back in the same transaction (one call fewer); a registration
+    # that loses the race for the ID gives it back on its own.
+    try:
+        deps.candidates.create_account(account, deps.auth.put_token_op(record), spare=limiter.give_back_op(held))
+    except AlreadyRegistered:
+        limiter.give_back(held)
+        raise
     count("Registrations")
     logger.info("account created", extra={"email": mask_email(account.email)})
     link = deps.settings.link("confirm.html", token=token)

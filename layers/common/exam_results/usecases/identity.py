@@ -8,13 +8,16 @@ from __future__ import annotations
 import math
 import time
 from datetime import UTC, datetime
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from exam_results import tokens
 from exam_results.errors import Unauthorized
 from exam_results.models import Account, Entry, TokenKind, TokenRecord
 from exam_results.repositories.candidates import Partition
 from exam_results.wiring import Deps
+
+if TYPE_CHECKING:
+    from exam_results.lockout import Reservation
 
 
 def utc_now() -> datetime:
@@ -47,18 +50,22 @@ def live_token(deps: Deps, token: str, kind: TokenKind) -> TokenRecord | None:
 
 class CheckedSecret(NamedTuple):
     """The entry if the secret matched (else None), and the candidate's partition as read for
-    the check (the account and the results come with the entry: no second read)."""
+    the check (the account and the results come with the entry: no second read). ``held``: the
+    attempt of a right secret, when the caller gives it back itself (``hold``)."""
 
     entry: Entry | None
     partition: Partition
+    held: Reservation | None = None
 
 
-def verify_secret_number(deps: Deps, id_number: str, secret: str) -> CheckedSecret:
+def verify_secret_number(deps: Deps, id_number: str, secret: str, *, hold: bool = False) -> CheckedSecret:
     """The entry if the secret matches; counts wrong secrets (unknown IDs too) towards the lock.
 
     Shared by registration and verification: raises TooManyAttempts while locked and on the
     5th wrong secret; the entry is None for an unknown ID or a wrong secret, alike. The entry is
     read with the rest of the candidate's partition in one query (what each caller needs next).
+    A right secret's attempt is given back here, or with ``hold`` returned to be given back in
+    the caller's own write (registration: in its transaction; it stays counted until then).
     """
     from exam_results import credentials
     from exam_results.lockout import SECRET, AttemptLimiter
@@ -71,6 +78,8 @@ def verify_secret_number(deps: Deps, id_number: str, secret: str) -> CheckedSecr
     if not ok or entry is None:
         limiter.failed(reservation)
         return CheckedSecret(None, partition)
+    if hold:
+        return CheckedSecret(entry, partition, reservation)
     limiter.give_back(reservation)
     return CheckedSecret(entry, partition)
 

@@ -165,7 +165,7 @@ def my_statement(deps: Deps, session: TokenRecord, session_id: str) -> Statement
 
 def verify(deps: Deps, request: VerificationRequest) -> VerificationResponse:
     """A released result for an ID and Secret Number; every other case is the same NotFound."""
-    entry, partition = verify_secret_number(deps, request.id_number, request.secret_number)
+    entry, partition, _ = verify_secret_number(deps, request.id_number, request.secret_number)
     # A refusal reads a session too (one that does not exist): a right secret with nothing
     # released must not take longer than a wrong one (SPEC §4). The result versions came with
     # the entry (the partition's query).
