@@ -158,8 +158,9 @@ def make_resolver() -> APIGatewayRestResolver:
         language = lang()
         return validation_response([{"field": "body", "message": say(language, "field.json_invalid")}], language)
 
-    @app.exception_handler(errors.ConcurrentUpdate)
-    def _busy(exc: errors.ConcurrentUpdate) -> Response[str]:
+    # A race lost too often, or AWS throttling past every retry: not the caller's fault, try again.
+    @app.exception_handler([errors.ConcurrentUpdate, errors.ServiceUnavailable])
+    def _busy(exc: errors.ConcurrentUpdate | errors.ServiceUnavailable) -> Response[str]:
         return error_response(503, "busy", say(lang(), "error.busy"), headers={"Retry-After": "1"})
 
     @app.not_found

@@ -136,3 +136,15 @@ def test_wrong_secrets_share_the_lock_with_registration(api, seed, exams):
 def test_verification_field_errors(api):
     r = api.call("POST", "/verifications", {"id_number": "ABC123456"})
     assert r.status == 422 and r.json()["errors"] == [{"field": "secret_number", "message": "This field is required."}]
+
+
+def test_a_read_throttled_past_every_retry_is_a_503_to_try_again(api, registered, exams, faults):
+    """DynamoDB throttles the results view's BatchGetItem past the SDK's retries: the batch helper
+    raises ServiceUnavailable, which the API answers as busy (retry), not as a server fault."""
+    exams.session(SESSION, "C1A", date(2026, 6, 20), "PB", AVAILABLE)
+    exams.result("ABC123456", SESSION, 189, "C", "C1", C1A_SKILLS)
+    _c, token = registered(session_id=SESSION)
+    faults.fail("BatchGetItem", "every")
+    r = api.call("GET", "/me/results", token=token)
+    assert (r.status, r.json()["code"]) == (503, "busy") and r.headers["Retry-After"] == "1"
+    assert faults.raised  # the fault was met, not avoided
