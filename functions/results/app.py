@@ -29,7 +29,11 @@ app = make_resolver()
     "/me/results",
     summary="The candidate's results",
     tags=["Results"],
-    responses={200: docs.ok(ResultsResponse, "One item per entry of the account"), 401: docs.UNAUTHORIZED},
+    responses={
+        200: docs.ok(ResultsResponse, "One item per entry of the account"),
+        401: docs.UNAUTHORIZED,
+        503: docs.BUSY,
+    },
 )
 def my_results() -> Response[str]:
     session = identity.session_token(deps(), app.current_event.headers.get("Authorization"))
@@ -49,6 +53,7 @@ def my_results() -> Response[str]:
         200: docs.pdf("The Statement of Results (`Content-Disposition: attachment`)"),
         401: docs.UNAUTHORIZED,
         404: docs.error("No such session for this candidate, not released, or no result", "not_found"),
+        503: docs.BUSY,
     },
 )
 def my_statement(session_id: str):  # type: ignore[no-untyped-def]
