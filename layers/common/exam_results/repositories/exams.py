@@ -4,8 +4,9 @@
            while open: gsi1pk=OPEN_SESSIONS  gsi1sk=<release time, ISO UTC: release_at if the
            exam board set an earlier one with a releases/ file, else results_available_by>
   result   pk=CANDIDATE#<ID>         sk=RESULT#<session_id>#<version>   version=<version>
-           gsi1pk=RESULTS#<session_id>  gsi1sk=<ID>
+           gsi1pk=RESULTS#<session_id>#<shard>  gsi1sk=<ID>   shard = result_shard(ID), 0..15
            (sk=RESULT#<session_id>, no version: stored before files were staged; counts as published)
+           (gsi1pk=RESULTS#<session_id>, no shard: stored before the key was sharded; still read)
   file     pk=PUBLICATION#<file id>  sk=PUBLICATION   status=staged|published  staged_at  published_at
   notified pk=CANDIDATE#<ID>         sk=NOTIFIED#<session_id>
 
@@ -15,11 +16,14 @@ turns ``published``. Readers see, per candidate and session, the latest version 
 i.e. by the instant its file was first staged) whose file is published: ``visible_result``.
 
 Queries, never scans: due sessions come from GSI1 (``OPEN_SESSIONS`` up to now; the partition
-holds only open sessions, a few hundred at most), a session's results from GSI1 too.
+holds only open sessions, a few hundred at most), a session's results from GSI1 too: its
+``RESULT_SHARDS`` partitions and the legacy unsharded one, merged in ID order
+(``FanoutRepository.result_versions``).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -35,6 +39,12 @@ MAX_TRANSACTION_ITEMS = 100
 """TransactWriteItems takes at most 100 actions."""
 SESSION_SK = "SESSION"
 GSI1 = "GSI1"
+RESULT_SHARDS = 16
+"""GSI1 partitions a session's results are spread over. One partition key takes at most ~1,000
+writes/s, so under one key a million-row file of one session needs 1,000 s of writes, past the
+import's 900 s timeout; 16 keys lift that to ~16,000 rows/s, above the table's own on-demand rate
+(docs/capacity.md, "A million-row results file"). Changing it moves results between keys:
+readers would then have to merge the old count's keys too."""
 
 
 class ReleaseTimeConflict(Exception):
@@ -43,6 +53,18 @@ class ReleaseTimeConflict(Exception):
 
 def session_pk(session_id: str) -> str:
     return f"SESSION#{session_id}"
+
+
+def result_shard(id_number: str) -> int:
+    """The GSI1 shard of a candidate's results: the same for every version and every run (a
+    digest, not ``hash()``, which is salted per process), so a candidate's versions share a key."""
+    return int.from_bytes(hashlib.sha256(id_number.encode()).digest()[:4], "big") % RESULT_SHARDS
+
+
+def results_partition(session_id: str, shard: int | None = None) -> str:
+    """GSI1 key of a session's results in ``shard``; None: the legacy unsharded key, which holds
+    results stored before the key was sharded (read, never written)."""
+    return f"RESULTS#{session_id}" if shard is None else f"RESULTS#{session_id}#{shard}"
 
 
 def result_sk(session_id: str, version: str | None = None) -> str:
@@ -195,7 +217,7 @@ class ExamRepository:
         record = {
             "pk": candidate_pk(result.id_number),
             "sk": result_sk(result.session_id, version),
-            "gsi1pk": f"RESULTS#{result.session_id}",
+            "gsi1pk": results_partition(result.session_id, result_shard(result.id_number)),
             "gsi1sk": result.id_number,
             **result.model_dump(mode="json"),
         }

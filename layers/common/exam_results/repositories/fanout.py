@@ -12,6 +12,10 @@ A session item (``pk=SESSION#<id> sk=SESSION``) carries, besides the session its
   fanout_owner         the run that holds the fan-out lease (absent when nobody does)
   fanout_lease_until   epoch seconds after which another run may take the fan-out over
 
+A session's results are read from GSI1 too: its ``RESULT_SHARDS`` partitions
+(``RESULTS#<session>#<n>``) and the legacy ``RESULTS#<session>`` (results stored before the key
+was sharded), merged in ID order (``result_versions``), so the cursor is an ID Number as before.
+
 Releasing moves the session from ``OPEN_SESSIONS`` to ``FANOUT_PENDING`` in the same
 conditional update, so no crash between two writes can leave a released session that nobody
 notifies. Both partitions hold only a few sessions at a time: queries, never scans.
@@ -19,6 +23,7 @@ notifies. Both partitions hold only a few sessions at a time: queries, never sca
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
@@ -27,14 +32,18 @@ from botocore.exceptions import ClientError
 
 from exam_results.models import ExamSession
 from exam_results.repositories import dynamo
-from exam_results.repositories.exams import GSI1, PUBLICATION_SK, SESSION_SK, instant, publication_pk, session_pk
+from exam_results.repositories.exams import (
+    GSI1,
+    PUBLICATION_SK,
+    RESULT_SHARDS,
+    SESSION_SK,
+    instant,
+    publication_pk,
+    results_partition,
+    session_pk,
+)
 
 FANOUT_PENDING = "FANOUT_PENDING"
-
-
-def results_partition(session_id: str) -> str:
-    """GSI1 partition of a session's results (see ``ExamRepository.result_item``)."""
-    return f"RESULTS#{session_id}"
 
 
 class FanoutRepository:
@@ -85,36 +94,54 @@ class FanoutRepository:
     def result_versions(
         self, session_id: str, start_after: str | None = None, page_size: int | None = None
     ) -> Iterator[tuple[str, list[str | None]]]:
-        """The ID Numbers of a session's results in ID order, after ``start_after`` (GSI1 query),
-        each with the versions of its result items (None: stored before staging). Published or
-        not: the caller keeps the versions of published files (``published``).
+        """The ID Numbers of a session's results in ID order, after ``start_after``, each with the
+        versions of its result items (None: stored before staging). Published or not: the caller
+        keeps the versions of published files (``published``).
 
+        One GSI1 query per shard (``RESULT_SHARDS``) and one of the legacy unsharded key (results
+        stored before the key was sharded: read where they are, no migration), each lazy and in ID
+        order, merged: every shard's first page is read before the first ID comes out (17 queries
+        for a small session, where one did before), then each shard's next page when it runs out.
         Only the index's sort key and the version are projected. Pages are as large as DynamoDB
         returns (1 MB of index items read: ≈ 2,500 results) unless ``page_size`` says otherwise;
         the caller stops between pages or inside one just the same.
         """
-        condition = "gsi1pk = :p" + (" AND gsi1sk > :after" if start_after else "")
-        values: dict[str, Any] = {":p": results_partition(session_id)}
-        if start_after:
-            values[":after"] = start_after
+        partitions = [results_partition(session_id, shard) for shard in range(RESULT_SHARDS)]
+        partitions.append(results_partition(session_id))  # legacy: before the shards
+        merged = heapq.merge(
+            *(self._index_records(p, start_after, page_size) for p in partitions),
+            key=lambda record: str(record["gsi1sk"]),
+        )
         current: str | None = None
         versions: list[str | None] = []
-        for record in dynamo.query_all(
-            TableName=self.table,
-            IndexName=GSI1,
-            KeyConditionExpression=condition,
-            ExpressionAttributeValues=dynamo.values(values),
-            ProjectionExpression="gsi1sk, version",
-            **({"Limit": page_size} if page_size else {}),
-        ):
+        for record in merged:
             id_number = str(record["gsi1sk"])
-            if id_number != current:  # a candidate's versions share its index key: they come together
+            # A candidate's versions share a shard (or sit in the legacy key as well): equal keys
+            # come out of the merge together.
+            if id_number != current:
                 if current is not None:
                     yield current, versions
                 current, versions = id_number, []
             versions.append(record.get("version"))
         if current is not None:
             yield current, versions
+
+    def _index_records(
+        self, partition: str, start_after: str | None, page_size: int | None
+    ) -> Iterator[dict[str, Any]]:
+        """One GSI1 partition's results in ID order, after ``start_after``, page after page."""
+        condition = "gsi1pk = :p" + (" AND gsi1sk > :after" if start_after else "")
+        values: dict[str, Any] = {":p": partition}
+        if start_after:
+            values[":after"] = start_after
+        return dynamo.query_all(
+            TableName=self.table,
+            IndexName=GSI1,
+            KeyConditionExpression=condition,
+            ExpressionAttributeValues=dynamo.values(values),
+            ProjectionExpression="gsi1sk, version",
+            **({"Limit": page_size} if page_size else {}),
+        )
 
     def published(self, file_ids: Iterable[str]) -> set[str]:
         """Which of these results files are published (BatchGetItem, 100 keys a call)."""

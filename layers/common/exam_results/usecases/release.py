@@ -6,7 +6,8 @@
    ``FANOUT_PENDING`` partition: two overlapping runs release it once, and a crash right after
    the release cannot lose its notifications.
 2. **Fan-out.** For each session in ``FANOUT_PENDING`` (a GSI1 query, oldest first) the run takes
-   a lease, pages through the session's results in ID order (GSI1 ``RESULTS#<session>``) and
+   a lease, pages through the session's results in ID order (GSI1 ``RESULTS#<session>#<n>``,
+   16 shards and the legacy unsharded key merged: ``FanoutRepository.result_versions``) and
    puts ``NotificationBatch`` messages on the queue, 50 IDs a message and 10 messages a
    ``SendMessageBatch`` call. Every ``CURSOR_EVERY`` IDs (and before stopping) it stores the last
    ID enqueued as ``notify_cursor``. When the Lambda deadline comes near it stops and gives the
