@@ -19,19 +19,36 @@ def board(stack: Stack) -> Board:
 
 @pytest.fixture
 def table_items(stack: Stack) -> Callable[[str], list[dict[str, Any]]]:
-    """Every item of the data table whose sk starts with ``prefix`` (a scan: tests only)."""
+    """Every item of the data table whose sk starts with ``prefix`` (a scan: tests only). An
+    entry item is given as the entry in effect (``candidates.effective_fields``: its latest
+    version of a published entries file), with its keys; one with none in effect is left out."""
     from exam_results.repositories import dynamo
+    from exam_results.repositories.candidates import ENTRY_SK, effective_fields
 
     def _items(prefix: str) -> list[dict[str, Any]]:
         ddb = stack.client("dynamodb")
-        found: list[dict[str, Any]] = []
+        everything: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {"TableName": stack.physical("DataTable")}
         while True:
             page = ddb.scan(**kwargs)
-            found.extend(r for r in (dynamo.plain(i) or {} for i in page["Items"]) if str(r["sk"]).startswith(prefix))
+            everything.extend(dynamo.plain(i) or {} for i in page["Items"])
             if "LastEvaluatedKey" not in page:
-                return found
+                break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        published = {
+            str(r["pk"]).removeprefix("PUBLICATION#") for r in everything if r.get("status") == "published"
+        }
+        found: list[dict[str, Any]] = []
+        for r in everything:
+            if not str(r["sk"]).startswith(prefix):
+                continue
+            if r["sk"] == ENTRY_SK:
+                fields = effective_fields(r, published)
+                if fields is None:
+                    continue
+                r = {"pk": r["pk"], "sk": r["sk"], **fields}
+            found.append(r)
+        return found
 
     return _items
 

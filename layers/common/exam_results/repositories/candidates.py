@@ -1,13 +1,16 @@
 """Entries and accounts in the data table.
 
 Keys (one partition per candidate, so an entry and its account come back in one query):
-  entry    pk=CANDIDATE#<ID>  sk=ENTRY
+  entry    pk=CANDIDATE#<ID>  sk=ENTRY   versions={<staged_at>#<file id>: the entry as that
+           entries file has it} (staged: in effect once the file's PUBLICATION item is
+           published); the entry's own attributes at the top: stored before entries were staged
   account  pk=CANDIDATE#<ID>  sk=ACCOUNT
   result   pk=CANDIDATE#<ID>  sk=RESULT#<session_id>
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -24,6 +27,49 @@ def candidate_pk(id_number: str) -> str:
 
 ENTRY_SK = "ENTRY"
 ACCOUNT_SK = "ACCOUNT"
+VERSIONS = "versions"
+"""The entry item's map of versions, one per entries file: ``<staged_at>#<file id>`` -> entry."""
+
+
+def _file_of(version: str) -> str:
+    return version.rsplit("#", 1)[-1]
+
+
+def entry_files(record: Mapping[str, Any] | None) -> set[str]:
+    """The entries files (ids) that staged a version of this entry item: which publication
+    items a reader asks about, in a read it makes anyway where it can."""
+    return {_file_of(v) for v in (record or {}).get(VERSIONS) or {}}
+
+
+def entry_sessions(record: Mapping[str, Any] | None) -> set[str]:
+    """The sessions of every version of this entry item (the one in effect is among them)."""
+    record = record or {}
+    found = {str(v["session_id"]) for v in (record.get(VERSIONS) or {}).values()}
+    if "session_id" in record:
+        found.add(str(record["session_id"]))
+    return found
+
+
+def effective_fields(record: Mapping[str, Any] | None, published: Iterable[str]) -> Mapping[str, Any] | None:
+    """The attributes of the entry in effect of an entry item: the latest version (by
+    ``staged_at``) whose file is published; else the item's own attributes (an entry stored
+    before staging); else none (only unpublished versions: a file still being imported, or one
+    that failed). The one rule every reader of an entry applies (docs/files.md "Entries under
+    faults"); the item may be projected (then so is the answer)."""
+    if record is None:
+        return None
+    files = set(published)
+    versions = record.get(VERSIONS) or {}
+    live = [v for v in versions if _file_of(v) in files]
+    if live:
+        return versions[max(live)]  # type: ignore[no-any-return]
+    return record if "id_number" in record else None
+
+
+def effective_entry(record: Mapping[str, Any] | None, published: Iterable[str]) -> Entry | None:
+    """The entry in effect of a whole entry item (``effective_fields``)."""
+    fields = effective_fields(record, published)
+    return None if fields is None else Entry.model_validate(fields)
 
 
 def _of_generation(generation: str | None) -> tuple[str, dict[str, Any]]:
@@ -35,10 +81,11 @@ def _of_generation(generation: str | None) -> tuple[str, dict[str, Any]]:
 
 
 class Partition(NamedTuple):
-    """Everything stored under one ID Number, read in one query: the entry, the account, and
-    every item (results and markers included) for readers that need more."""
+    """Everything stored under one ID Number, read in one query: the entry item (its versions
+    resolved with ``effective_entry`` once the caller knows which files are published), the
+    account, and every item (results and markers included) for readers that need more."""
 
-    entry: Entry | None
+    entry_record: dict[str, Any] | None
     account: Account | None
     records: list[dict[str, Any]]
 
@@ -50,23 +97,39 @@ class CandidateRepository:
     def _key(self, id_number: str, sk: str) -> dict[str, Any]:
         return dynamo.item({"pk": candidate_pk(id_number), "sk": sk})
 
+    def published(self, file_ids: Iterable[str]) -> set[str]:
+        """Which of these files are published (one strongly consistent BatchGetItem per 100;
+        no call for none)."""
+        from exam_results.repositories.exams import PUBLICATION_SK, publication_pk  # exams imports this module
+
+        keys = [{"pk": publication_pk(f), "sk": PUBLICATION_SK} for f in sorted(set(file_ids))]
+        if not keys:
+            return set()
+        records, _ = dynamo.batch_get(self.table, keys, fields=("pk", "status"))
+        return {str(r["pk"]).removeprefix("PUBLICATION#") for r in records if r.get("status") == "published"}
+
+    def _resolved(self, record: dict[str, Any] | None) -> Entry | None:
+        """The entry in effect of an item read alone (a cold path: one more call if it has versions)."""
+        return effective_entry(record, self.published(entry_files(record)))
+
     def entry_and_account(self, id_number: str) -> tuple[Entry | None, Account | None]:
-        """The entry and the account of an ID Number, in one strongly consistent query."""
+        """The entry in effect and the account of an ID Number: one strongly consistent query,
+        and the publication of the entry's versions (one more read when it has any)."""
         page = dynamo.ddb().query(
             TableName=self.table,
             KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :e",
             ExpressionAttributeValues=dynamo.values({":pk": candidate_pk(id_number), ":a": ACCOUNT_SK, ":e": ENTRY_SK}),
             ConsistentRead=True,
         )
-        entry: Entry | None = None
+        entry: dict[str, Any] | None = None
         account: Account | None = None
         for raw in page.get("Items", []):
             record = dynamo.plain(raw) or {}
             if record["sk"] == ENTRY_SK:
-                entry = Entry.model_validate(record)
+                entry = record
             elif record["sk"] == ACCOUNT_SK:
                 account = Account.model_validate(record)
-        return entry, account
+        return self._resolved(entry), account
 
     def partition(self, id_number: str) -> Partition:
         """The candidate's whole partition in one strongly consistent query (a few items: the
@@ -80,9 +143,9 @@ class CandidateRepository:
                 ConsistentRead=True,
             )
         )
-        entry = next((Entry.model_validate(r) for r in records if r["sk"] == ENTRY_SK), None)
+        entry = next((r for r in records if r["sk"] == ENTRY_SK), None)
         account = next((Account.model_validate(r) for r in records if r["sk"] == ACCOUNT_SK), None)
-        return Partition(entry=entry, account=account, records=records)
+        return Partition(entry_record=entry, account=account, records=records)
 
     def get_account(self, id_number: str) -> Account | None:
         raw = (
@@ -99,8 +162,7 @@ class CandidateRepository:
             .get_item(TableName=self.table, Key=self._key(id_number, ENTRY_SK), ConsistentRead=True)
             .get("Item")
         )
-        record = dynamo.plain(raw)
-        return Entry.model_validate(record) if record else None
+        return self._resolved(dynamo.plain(raw))
 
     def put_entry(self, entry: Entry) -> None:
         dynamo.ddb().put_item(

@@ -22,12 +22,20 @@ from typing import Any, NamedTuple
 from botocore.exceptions import ClientError
 
 from exam_results.repositories import dynamo
-from exam_results.repositories.candidates import ACCOUNT_SK, ENTRY_SK, candidate_pk
+from exam_results.repositories.candidates import (
+    ACCOUNT_SK,
+    ENTRY_SK,
+    VERSIONS,
+    candidate_pk,
+    effective_fields,
+    entry_files,
+)
 from exam_results.repositories.exams import result_sk
 
 # What the sender reads of each item (BatchGetItem allows one projection per table and call, so
 # the two calls of a batch project different attributes).
-_PROFILE = ("pk", "sk", "candidate_name", "email", "email_confirmed_at", "language")  # entry, account
+# entry (its name, and its versions of staged entries files), account
+_PROFILE = ("pk", "sk", "id_number", "candidate_name", VERSIONS, "email", "email_confirmed_at", "language")
 _STATE = ("pk", "sk", "status", "claim_expires_at")  # result (its key is enough), marker
 _IDS_PER_READ = 50
 """IDs per pair of BatchGetItem calls: 2 keys a call per ID, 100 keys a call at most."""
@@ -72,9 +80,11 @@ class RecipientRepository:
         """Entry, account, result and marker of each ID (strongly consistent BatchGetItem).
 
         Two calls per 50 IDs: entry and account (name, address), then result and marker (only
-        their keys and the marker's state). The result read is the version each ID was queued
-        with (``versions``; its file was published then, and publication is never undone), or the
-        plain key of a result stored before staging. Returns the recipients by ID and the calls made.
+        their keys and the marker's state); and the publication of the entries files whose
+        versions the entries hold, once per file (``CandidateRepository.published``). The result
+        read is the version each ID was queued with (``versions``; its file was published then,
+        and publication is never undone), or the plain key of a result stored before staging.
+        Returns the recipients by ID and the calls made.
         """
         ids = list(dict.fromkeys(id_numbers))
         versions = versions or {}
@@ -90,11 +100,18 @@ class RecipientRepository:
                 for sk in (result_sk(session_id, versions.get(i)), marker)
             ]
             calls += self._read(states, _STATE, found)
+        files: dict[str, bool] = {}  # entries file id -> published
         out: dict[str, Recipient] = {}
         for i in ids:
             pk = candidate_pk(i)
             result = result_sk(session_id, versions.get(i))
-            entry = found.get((pk, ENTRY_SK)) or {}
+            entry_record = found.get((pk, ENTRY_SK))
+            unknown = entry_files(entry_record) - files.keys()
+            if unknown:
+                published = self.published(unknown)
+                calls += -(-len(unknown) // 100)
+                files.update((f, f in published) for f in unknown)
+            entry = effective_fields(entry_record, (f for f, yes in files.items() if yes)) or {}
             account = found.get((pk, ACCOUNT_SK)) or {}
             state = found.get((pk, marker)) or {}
             out[i] = Recipient(
@@ -108,6 +125,12 @@ class RecipientRepository:
                 language=str(account.get("language") or "en"),
             )
         return out, calls
+
+    def published(self, file_ids: Iterable[str]) -> set[str]:
+        """Which of these entries files are published (one BatchGetItem per 100)."""
+        from exam_results.repositories.candidates import CandidateRepository
+
+        return CandidateRepository(self.table).published(file_ids)
 
     def _read(
         self, keys: list[tuple[str, str]], projected: tuple[str, ...], found: dict[tuple[str, str], dict[str, Any]]

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import batched
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -22,8 +23,22 @@ from exam_results.files.report import Report, report_key
 from exam_results.models import Entry, ExamSession
 from exam_results.repositories import dynamo
 from exam_results.repositories.aws import client
-from exam_results.repositories.candidates import ENTRY_SK, candidate_pk
-from exam_results.repositories.exams import GSI1, PUBLICATION_SK, ExamRepository, instant, publication_pk
+from exam_results.repositories.candidates import (
+    ENTRY_SK,
+    VERSIONS,
+    CandidateRepository,
+    candidate_pk,
+    effective_fields,
+    entry_files,
+)
+from exam_results.repositories.exams import (
+    GSI1,
+    MAX_TRANSACTION_ITEMS,
+    PUBLICATION_SK,
+    ExamRepository,
+    instant,
+    publication_pk,
+)
 
 STAGED_FILES = "STAGED_FILES"
 """GSI1 partition of results files staged and never published (their leftovers to discard)."""
@@ -55,6 +70,11 @@ class S3Object:
 
 class ObjectGone(Exception):
     """The object (this version of it) is no longer there, or was replaced by a newer upload."""
+
+
+class SessionChanged(Exception):
+    """A session an entries file writes changed since it was read (released, or written by
+    another file): nothing of the file took effect; it is validated again."""
 
 
 class UploadsRepository:
@@ -254,30 +274,108 @@ class UploadsRepository:
 
     # -- batched reads --
 
-    def entry_fields(self, id_numbers: Iterable[str], fields: tuple[str, ...]) -> dict[str, dict[str, Any]]:
-        """Some attributes of the entries of these ID Numbers (upper-case), by ID Number; IDs
-        without an entry are absent. One strongly consistent BatchGetItem per 100 keys, asking
-        only for ``fields`` (an entry's other attributes never leave the table)."""
-        wanted = ("id_number", *(f for f in fields if f != "id_number"))
+    def entry_fields(
+        self, id_numbers: Iterable[str], fields: tuple[str, ...], published: dict[str, bool] | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """Some attributes of the entries in effect of these ID Numbers (upper-case), by ID
+        Number; IDs without an entry in effect are absent. One strongly consistent BatchGetItem
+        per 100 keys, asking for ``fields`` and the entry's versions (staged entries files), and
+        one for the publication of those files not known yet (``published``: a cache the caller
+        keeps across calls, file id -> published)."""
+        wanted = ("pk", "id_number", *(f for f in fields if f != "id_number"), VERSIONS)
+        records = self.entry_records(id_numbers, wanted)
+        known: dict[str, bool] = {} if published is None else published
+        unknown = set().union(*map(entry_files, records)) - known.keys()
+        if unknown:
+            live = CandidateRepository(self.table).published(unknown)
+            known.update((f, f in live) for f in unknown)
+        out: dict[str, dict[str, Any]] = {}
+        for record in records:
+            fields_in_effect = effective_fields(record, (f for f, yes in known.items() if yes))
+            if fields_in_effect is not None:
+                out[str(record["pk"]).removeprefix("CANDIDATE#")] = dict(fields_in_effect)
+        return out
+
+    def entry_records(self, id_numbers: Iterable[str], fields: tuple[str, ...]) -> list[dict[str, Any]]:
+        """The entry items of these ID Numbers as stored (``fields`` of them, versions
+        unresolved): one strongly consistent BatchGetItem per 100 keys."""
         keys = ({"pk": candidate_pk(i), "sk": ENTRY_SK} for i in sorted(set(id_numbers)))
-        records, _ = dynamo.batch_get(self.table, keys, fields=wanted)
-        return {str(r["id_number"]): r for r in records}
+        return dynamo.batch_get(self.table, keys, fields=fields)[0]
 
     # -- writes --
+
+    def stage_entries(self, entries: Iterable[tuple[Entry, bool]], version: str) -> int:
+        """Write each entry as ``version`` in its item's ``versions`` map, where no reader takes
+        it until the file is published (``candidates.effective_entry``). ``bool``: the item has
+        a ``versions`` map already (as read just before): the version is added to it, else the
+        map is created; each update is conditional on that, so a map another file created
+        meanwhile is never overwritten (the transaction fails and the event is retried). One
+        TransactWriteItems per 100 entries; a retry writes the same versions again. Returns
+        the calls made."""
+        calls = 0
+        for chunk in batched(entries, MAX_TRANSACTION_ITEMS, strict=False):
+            operations = []
+            for entry, has_versions in chunk:
+                fields = entry.model_dump(mode="json")
+                update: dict[str, Any] = {
+                    "TableName": self.table,
+                    "Key": dynamo.item({"pk": candidate_pk(entry.id_number), "sk": ENTRY_SK}),
+                    "ExpressionAttributeNames": {"#m": VERSIONS},
+                }
+                if has_versions:
+                    update["UpdateExpression"] = "SET #m.#v = :e"
+                    update["ConditionExpression"] = "attribute_exists(#m)"
+                    update["ExpressionAttributeNames"]["#v"] = version
+                    update["ExpressionAttributeValues"] = dynamo.values({":e": fields})
+                else:
+                    update["UpdateExpression"] = "SET #m = :m"
+                    update["ConditionExpression"] = "attribute_not_exists(#m)"
+                    update["ExpressionAttributeValues"] = dynamo.values({":m": {version: fields}})
+                operations.append({"Update": update})
+            dynamo.transact(operations)
+            calls += 1
+        return calls
+
+    def publish_entries(self, file_id: str, stored: int, now: datetime, sessions: list[dict[str, Any]]) -> None:
+        """The one write that puts a staged entries file in effect: its publication item turns
+        ``published`` in one TransactWriteItems with the session puts it makes (``put_session_op``,
+        each conditional), so its sessions and entries take effect together. Raises
+        ``SessionChanged`` if a session changed since it was read (the caller validates again)."""
+        publish = {
+            "Update": {
+                "TableName": self.table,
+                "Key": dynamo.item({"pk": publication_pk(file_id), "sk": PUBLICATION_SK}),
+                "UpdateExpression": (
+                    "SET #s = :published, published_at = if_not_exists(published_at, :now), #n = :n "
+                    "REMOVE gsi1pk, gsi1sk"
+                ),
+                "ConditionExpression": "#s IN (:staged, :published)",
+                "ExpressionAttributeNames": {"#s": "status", "#n": "stored"},
+                "ExpressionAttributeValues": dynamo.values(
+                    {":published": "published", ":staged": "staged", ":now": instant(now), ":n": stored}
+                ),
+            }
+        }
+        if len(sessions) >= MAX_TRANSACTION_ITEMS:
+            raise ValueError(f"at most {MAX_TRANSACTION_ITEMS - 1} sessions with a publication")
+        try:
+            dynamo.transact([*sessions, publish])
+        except ClientError as exc:
+            if "ConditionalCheckFailed" in dynamo.cancellation_reasons(exc)[:-1]:
+                raise SessionChanged(file_id) from exc
+            raise
 
     @staticmethod
     def entry_item(entry: Entry) -> dict[str, Any]:
         """The entry item, as ``CandidateRepository.put_entry`` writes it (for batch writes)."""
         return {"pk": candidate_pk(entry.id_number), "sk": ENTRY_SK, **entry.model_dump(mode="json")}
 
-    def put_session(self, exams: ExamRepository, session: ExamSession, *, new: bool) -> bool:
-        """Create the session (``new``) or rewrite it while it is still open.
+    def put_session_op(self, exams: ExamRepository, session: ExamSession, *, new: bool) -> dict[str, Any]:
+        """``put_session``'s conditional put, as a transaction's action."""
+        kwargs = self._session_put(exams, session, new=new)
+        return {"Put": kwargs}
 
-        Conditional, so that a session the schedule released in the meantime is never put back
-        to ``open``, two files creating one session cannot both think they created it, and a
-        release time a releases/ file set in the meantime is not put back either.
-        Returns False when the condition failed (the caller re-validates).
-        """
+    def _session_put(self, exams: ExamRepository, session: ExamSession, *, new: bool) -> dict[str, Any]:
         if new:
             condition = "attribute_not_exists(pk)"
             values: dict[str, Any] | None = None
@@ -295,6 +393,17 @@ class UploadsRepository:
         if values is not None:
             kwargs["ExpressionAttributeNames"] = {"#s": "status"}
             kwargs["ExpressionAttributeValues"] = values
+        return kwargs
+
+    def put_session(self, exams: ExamRepository, session: ExamSession, *, new: bool) -> bool:
+        """Create the session (``new``) or rewrite it while it is still open.
+
+        Conditional, so that a session the schedule released in the meantime is never put back
+        to ``open``, two files creating one session cannot both think they created it, and a
+        release time a releases/ file set in the meantime is not put back either.
+        Returns False when the condition failed (the caller re-validates).
+        """
+        kwargs = self._session_put(exams, session, new=new)
         try:
             dynamo.ddb().put_item(**kwargs)
         except ClientError as exc:

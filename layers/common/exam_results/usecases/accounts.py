@@ -67,7 +67,8 @@ def register(deps: Deps, request: RegistrationRequest) -> RegistrationResponse:
     from exam_results import emails, passwords
     from exam_results.lockout import SECRET, AttemptLimiter
 
-    entry, partition, held = verify_secret_number(deps, request.id_number, request.secret_number, hold=True)
+    checked = verify_secret_number(deps, request.id_number, request.secret_number, hold=True)
+    entry, partition, held = checked.entry, checked.partition, checked.held
     if entry is None:
         count("RegistrationsRefused")
         raise CredentialsMismatch()

@@ -1,6 +1,7 @@
-"""Entries import (SPEC §5): an entries file from ``entries/`` validated, then its sessions and
-entries stored all or nothing (Secret Numbers only as hashes), and the centres' Confirmation of
-Entry documents written.
+"""Entries import (SPEC §5): an entries file from ``entries/`` validated, then its entries
+staged (Secret Numbers only as hashes), the centres' Confirmation of Entry documents written,
+and the file published with its sessions in one write: all or nothing, faults included
+(docs/files.md "Entries under faults").
 
 The plumbing both kinds of file share (the two passes, the report, the processed-file marker)
 is ``exam_results.usecases.uploads``; this module is what only the ImportEntries function
@@ -10,7 +11,7 @@ imports.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import batched
 from typing import Any
 
@@ -21,10 +22,14 @@ from exam_results.files.reader import ENTRY_COLUMNS, ENTRY_OPTIONAL_COLUMNS, rea
 from exam_results.files.report import FileRejected, Report, ReportError
 from exam_results.models import Entry, ExamSession
 from exam_results.observability import count, logger
-from exam_results.repositories.uploads import BATCH_GET_KEYS, S3Object
+from exam_results.repositories.candidates import VERSIONS, effective_fields
+from exam_results.repositories.exams import MAX_TRANSACTION_ITEMS
+from exam_results.repositories.uploads import BATCH_GET_KEYS, S3Object, SessionChanged
 from exam_results.usecases.uploads import (
+    FAILED_MESSAGE,
     FileChanged,
     ReportErrors,
+    file_id,
     handle_upload,
 )
 from exam_results.wiring import Deps
@@ -78,6 +83,9 @@ class _EntriesImport:
         self.errors = ReportErrors()
         self.rows = 0
         self.sittings: dict[str, Sitting] = {}
+        self.file_id = file_id(obj)
+        self.published = False
+        self.files: dict[str, bool] = {}  # entries files met in the stored entries: published?
 
     # -- pass 1 --
 
@@ -146,7 +154,11 @@ class _EntriesImport:
 
     # -- pass 2 --
 
-    def _write_sessions(self) -> tuple[int, int]:
+    def _session_writes(self) -> tuple[list[dict[str, Any]], int, int]:
+        """The conditional puts of the sessions this file creates or changes (made in the
+        publishing write, ``UploadsRepository.publish_entries``), and how many of each."""
+        operations: list[dict[str, Any]] = []
+        new: list[ExamSession] = []
         created = updated = 0
         for session_id, spec in self.checker.sessions.items():
             stored = self.stored_sessions.get(session_id)
@@ -169,17 +181,27 @@ class _EntriesImport:
             self.sittings[session_id] = _sitting(session)
             if stored == session:
                 continue
-            if not self.uploads.put_session(self.deps.exams, session, new=stored is None):
-                raise ImportConflict(f"session {session_id} changed while {self.source_key} was imported")
             if stored is None:
                 created += 1
+                new.append(session)
             else:
                 updated += 1
-        return created, updated
+                operations.append(self.uploads.put_session_op(self.deps.exams, session, new=False))
+        # A file with more sessions than one transaction holds creates the new ones first: a
+        # session no entry in effect names is seen by no one (docs/files.md).
+        room = MAX_TRANSACTION_ITEMS - 1 - len(operations)
+        for session in new[: max(0, len(new) - room)]:
+            if not self.uploads.put_session(self.deps.exams, session, new=True):
+                raise ImportConflict(f"session {session.session_id} changed while {self.source_key} was imported")
+        operations += [
+            self.uploads.put_session_op(self.deps.exams, s, new=True) for s in new[max(0, len(new) - room) :]
+        ]
+        return operations, created, updated
 
     def store(self, lines: Iterator[str]) -> Report:
-        """Pass 2: sessions, then entries 100 rows a chunk, then the Confirmation of Entry
-        documents of the secrets this file had generated, then the entries carrying those secrets.
+        """Pass 2: the entries staged 100 rows a chunk as versions of this file (in no reader's
+        view: ``candidates.effective_entry``), then the Confirmation of Entry documents of the
+        secrets this file had generated, then one write publishing the file with its sessions.
 
         A blank ``secret_number`` for a new ID Number, or ``regenerate`` = ``yes``, gets a
         secret from ``SecretIssuer``; a blank one for an ID Number that has an entry keeps its
@@ -187,16 +209,25 @@ class _EntriesImport:
         an earlier attempt at this file stored it and crashed before it finished: that row is
         treated as the attempt treated it, so its page is written again, with the same secret.
 
-        Order: an entry whose secret this file issues is held back until every document is in
-        S3, so a failed document write never leaves a candidate with a secret nobody printed
-        (with ``regenerate`` the old secret keeps working until then); the retried event issues
-        the same secrets and finishes. The other entries are written as the rows stream by.
+        Order: nothing of the file takes effect until every document is in S3, so a failed
+        document write never leaves a candidate with a secret nobody printed (with
+        ``regenerate`` the old secret keeps working until then), and a failure anywhere leaves
+        what readers see as it was; the retried event finds the same publication item (same
+        ``staged_at``, same versions), issues the same secrets and finishes. Once published, a
+        retry writes nothing again.
         """
-        sessions_created, sessions_updated = self._write_sessions()
+        now = datetime.now(UTC)
+        staged_at, status = self.uploads.stage(self.file_id, self.obj, now)
+        if status not in ("staged", "published"):
+            raise FileChanged(self.source_key)
+        if status == "published":  # a retry after the publishing write: nothing left to write
+            self.published = True
+            return Report.accepted(self.source_key, self.rows, self.rows)
+        version = f"{staged_at}#{self.file_id}"
+        sessions, sessions_created, sessions_updated = self._session_writes()
         pepper = self.deps.pepper()
         issuer = SecretIssuer(pepper, f"{self.obj.bucket}/{self.obj.key}#{self.obj.version}")
         documents: dict[tuple[str, str], list[Confirmation]] = {}
-        held: list[dict[str, Any]] = []  # entries with an issued secret: written after the documents
         created = updated = generated = reissued = 0
 
         def parsed_rows() -> Iterator[ParsedEntry]:
@@ -206,12 +237,20 @@ class _EntriesImport:
                     raise FileChanged(self.source_key)
                 yield parsed
 
-        def entry_items() -> Iterator[dict[str, Any]]:
+        def entries() -> Iterator[tuple[Entry, bool]]:
             nonlocal created, updated, generated, reissued
             for chunk in batched(parsed_rows(), BATCH_GET_KEYS, strict=False):
-                existing = self.uploads.entry_fields((p.id_number for p in chunk), ("secret_hash",))
+                records = {
+                    str(r["pk"]).removeprefix("CANDIDATE#"): r
+                    for r in self.uploads.entry_records(
+                        (p.id_number for p in chunk), ("pk", "id_number", "secret_hash", VERSIONS)
+                    )
+                }
+                self._learn_files(records.values())
+                published = [f for f, yes in self.files.items() if yes]
                 for p in chunk:
-                    before = existing.get(p.id_number)
+                    record = records.get(p.id_number)
+                    before = effective_fields(record, published)
                     before_hash = None if before is None else str(before["secret_hash"])
                     issued: str | None = None
                     if p.secret_number is not None:
@@ -258,15 +297,17 @@ class _EntriesImport:
                         centre_number=p.centre_number,
                         centre_name=p.centre_name,
                     )
-                    if issued is not None:
-                        held.append(self.uploads.entry_item(entry))
-                    else:
-                        yield self.uploads.entry_item(entry)
+                    yield entry, record is not None and VERSIONS in record
 
-        write_calls = self.deps.exams.write_items(entry_items())
+        write_calls = self.uploads.stage_entries(entries(), version)
         written = self._write_documents(documents)
-        write_calls += self.deps.exams.write_items(held)
         stored = created + updated
+        try:
+            self.uploads.publish_entries(self.file_id, stored, now, sessions)
+        except SessionChanged as exc:
+            raise ImportConflict(f"a session changed while {self.source_key} was imported") from exc
+        self.published = True
+        write_calls += 1
         logger.info(
             "entries stored",
             extra={
@@ -293,6 +334,23 @@ class _EntriesImport:
             sessions_created=sessions_created,
             sessions_updated=sessions_updated,
         )
+
+    def _learn_files(self, records: Any) -> None:
+        """Which entries files of these entry items are published (one read for those not met
+        before in this import: a few files, read once)."""
+        from exam_results.repositories.candidates import entry_files
+
+        unknown = set().union(*map(entry_files, records)) - self.files.keys()
+        if unknown:
+            published = self.deps.candidates.published(unknown)
+            self.files.update((f, f in published) for f in unknown)
+
+    def failure_report(self, code: str) -> Report:
+        """The report when this attempt fails for a reason not the file's (then re-raised)."""
+        if self.published:  # published, then the marker or report failed: it is in effect
+            return Report.accepted(self.source_key, self.rows, self.rows)
+        note = "Nothing of it took effect: the entries and sessions as they were before still apply."
+        return Report.failed(self.source_key, self.rows, FAILED_MESSAGE.format(code=code, stored=note))
 
     def _write_documents(self, documents: dict[tuple[str, str], list[Confirmation]]) -> int:
         """One PDF and one CSV per (centre, session), each built, put and dropped in turn (only

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import TYPE_CHECKING, NamedTuple
 
 from exam_results import tokens
 from exam_results.errors import Unauthorized
-from exam_results.models import Account, Entry, TokenKind, TokenRecord
-from exam_results.repositories.candidates import Partition
+from exam_results.models import Account, Entry, ExamSession, TokenKind, TokenRecord
+from exam_results.repositories.candidates import Partition, effective_entry, entry_files, entry_sessions
+from exam_results.repositories.exams import result_files
 from exam_results.wiring import Deps
 
 if TYPE_CHECKING:
@@ -48,14 +51,22 @@ def live_token(deps: Deps, token: str, kind: TokenKind) -> TokenRecord | None:
     return record
 
 
+NO_SESSION = "-"
+"""No session has this id: what a read of no session asks for, so that it is still one call."""
+
+
 class CheckedSecret(NamedTuple):
     """The entry if the secret matched (else None), and the candidate's partition as read for
     the check (the account and the results come with the entry: no second read). ``held``: the
-    attempt of a right secret, when the caller gives it back itself (``hold``)."""
+    attempt of a right secret, when the caller gives it back itself (``hold``). ``sessions`` and
+    ``published``: the sessions of the entry's versions and which of the partition's entries
+    and results files are published, read together before the check."""
 
     entry: Entry | None
     partition: Partition
     held: Reservation | None = None
+    sessions: Mapping[str, ExamSession] = MappingProxyType({})
+    published: frozenset[str] = frozenset()
 
 
 def verify_secret_number(deps: Deps, id_number: str, secret: str, *, hold: bool = False) -> CheckedSecret:
@@ -66,6 +77,11 @@ def verify_secret_number(deps: Deps, id_number: str, secret: str, *, hold: bool 
     read with the rest of the candidate's partition in one query (what each caller needs next).
     A right secret's attempt is given back here, or with ``hold`` returned to be given back in
     the caller's own write (registration: in its transaction; it stays counted until then).
+
+    The entry checked is the one in effect (entries are staged, docs/files.md): one
+    BatchGetItem, made for every ID alike (a session no one has when there is nothing to
+    read: no answer by time), reads which files of the partition are published with the
+    sessions of the entry's versions (verification needs those next).
     """
     from exam_results import credentials
     from exam_results.lockout import SECRET, AttemptLimiter
@@ -73,15 +89,19 @@ def verify_secret_number(deps: Deps, id_number: str, secret: str, *, hold: bool 
     limiter = AttemptLimiter(deps.auth, SECRET)
     reservation = limiter.reserve(id_number)
     partition = deps.candidates.partition(id_number)
-    entry = partition.entry
+    record = partition.entry_record
+    session_ids = entry_sessions(record)
+    files = entry_files(record) | result_files(r for r in partition.records if str(r["sk"]).startswith("RESULT#"))
+    sessions, published = deps.exams.sessions_and_files(session_ids or [NO_SESSION], files)
+    entry = effective_entry(record, published)
     ok = credentials.verify_secret(deps.pepper(), entry.secret_hash if entry else None, id_number, secret)
     if not ok or entry is None:
         limiter.failed(reservation)
-        return CheckedSecret(None, partition)
-    if hold:
-        return CheckedSecret(entry, partition, reservation)
-    limiter.give_back(reservation)
-    return CheckedSecret(entry, partition)
+        return CheckedSecret(None, partition, None, sessions, frozenset(published))
+    held = reservation if hold else None
+    if not hold:
+        limiter.give_back(reservation)
+    return CheckedSecret(entry, partition, held, sessions, frozenset(published))
 
 
 class Principal(NamedTuple):

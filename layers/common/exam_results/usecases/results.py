@@ -10,7 +10,7 @@ from exam_results.catalogue import get_exam
 from exam_results.errors import NotFound
 from exam_results.models import Entry, ExamSession, Result, TokenRecord
 from exam_results.observability import count
-from exam_results.repositories.candidates import ENTRY_SK
+from exam_results.repositories.candidates import ENTRY_SK, effective_entry, entry_files, entry_sessions
 from exam_results.repositories.exams import result_files, visible_result
 from exam_results.result_models import (
     Centre,
@@ -26,7 +26,6 @@ from exam_results.usecases.identity import Principal, principal, utc_now, verify
 from exam_results.wiring import Deps
 
 CERTIFICATE_DELAY = timedelta(days=28)
-NO_SESSION = "-"  # no session has this id: what a refused verification reads
 
 
 def _exam(code: str) -> ExamRef:
@@ -72,25 +71,34 @@ def result_item(entry: Entry, session: ExamSession, result: Result | None) -> Re
     )
 
 
-def published_results(deps: Deps, records: list[dict[str, Any]]) -> tuple[dict[str, ExamSession], dict[str, Result]]:
-    """A candidate's sessions (those of its entries) and, per session, the result readers see:
-    only versions of published files (staging, docs/files.md). One BatchGetItem reads the
-    sessions and the files' publication items together. Shared by every reader of a
+def published_results(
+    deps: Deps, records: list[dict[str, Any]], session_id: str | None = None
+) -> tuple[list[Entry], dict[str, ExamSession], dict[str, Result]]:
+    """A candidate's entry in effect (only ``session_id``'s when given), its session and, per
+    session, the result readers see: only versions of published files (staging, docs/files.md,
+    for entries files and results files alike). One BatchGetItem reads the sessions of the
+    entry's versions and the files' publication items together. Shared by every reader of a
     candidate's partition (results page, Statement of Results)."""
     versions: dict[str, list[dict[str, Any]]] = {}
     for r in records:
         if str(r["sk"]).startswith("RESULT#"):
             versions.setdefault(str(r["session_id"]), []).append(r)
-    session_ids = [str(r["session_id"]) for r in records if r["sk"] == ENTRY_SK]
-    sessions, published = deps.exams.sessions_and_files(
-        session_ids, result_files(r for rs in versions.values() for r in rs)
-    )
+    record = next((r for r in records if r["sk"] == ENTRY_SK), None)
+    session_ids = entry_sessions(record)
+    if session_id is not None:
+        session_ids &= {session_id}
+    if not session_ids:
+        return [], {}, {}
+    files = entry_files(record) | result_files(r for rs in versions.values() for r in rs)
+    sessions, published = deps.exams.sessions_and_files(session_ids, files)
+    entry = effective_entry(record, published)
+    entries = [entry] if entry is not None and (session_id is None or entry.session_id == session_id) else []
     results: dict[str, Result] = {}
-    for session_id, candidates in versions.items():
+    for sid, candidates in versions.items():
         shown = visible_result(candidates, published)
         if shown is not None:
-            results[session_id] = Result.model_validate(shown)
-    return sessions, results
+            results[sid] = Result.model_validate(shown)
+    return entries, sessions, results
 
 
 def _entries_and_items(
@@ -102,15 +110,7 @@ def _entries_and_items(
     publication items."""
     partition = deps.candidates.partition(session.id_number)
     candidate = principal(session, partition.account)
-    records = partition.records
-    entries = [
-        e
-        for e in (Entry.model_validate(r) for r in records if r["sk"] == ENTRY_SK)
-        if session_id is None or e.session_id == session_id
-    ]
-    if not entries:
-        return candidate, []
-    sessions, results = published_results(deps, records)
+    entries, sessions, results = published_results(deps, partition.records, session_id)
     return candidate, [
         (entry, result_item(entry, sessions[entry.session_id], results.get(entry.session_id)))
         for entry in entries
@@ -165,20 +165,20 @@ def my_statement(deps: Deps, session: TokenRecord, session_id: str) -> Statement
 
 def verify(deps: Deps, request: VerificationRequest) -> VerificationResponse:
     """A released result for an ID and Secret Number; every other case is the same NotFound."""
-    entry, partition, _ = verify_secret_number(deps, request.id_number, request.secret_number)
-    # A refusal reads a session too (one that does not exist): a right secret with nothing
-    # released must not take longer than a wrong one (SPEC §4). The result versions came with
-    # the entry (the partition's query).
-    session_id = entry.session_id if entry else NO_SESSION
+    checked = verify_secret_number(deps, request.id_number, request.secret_number)
+    # The session and the files' publication were read before the check, for a refusal too (a
+    # session that does not exist): a right secret with nothing released must not take longer
+    # than a wrong one (SPEC §4). The result versions came with the entry (the partition's query).
+    entry, sessions, published = checked.entry, checked.sessions, checked.published
+    session_id = entry.session_id if entry else ""
     versions = [
-        r for r in partition.records if str(r["sk"]).startswith("RESULT#") and r.get("session_id") == session_id
+        r for r in checked.partition.records if str(r["sk"]).startswith("RESULT#") and r.get("session_id") == session_id
     ]
-    sessions, published = deps.exams.sessions_and_files([session_id], result_files(versions))
     if entry is None:
         count("VerificationsRefused")
         raise NotFound()
     session = sessions.get(session_id)
-    shown = visible_result(versions, published)
+    shown = visible_result(versions, set(published))
     if session is None or session.status != "released" or shown is None:
         raise NotFound()
     result = Result.model_validate(shown)

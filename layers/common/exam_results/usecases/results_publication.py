@@ -9,7 +9,6 @@ imports.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from itertools import batched
@@ -34,6 +33,7 @@ from exam_results.usecases.uploads import (
     FAILED_MESSAGE,
     FileChanged,
     ReportErrors,
+    file_id,
     handle_upload,
 )
 from exam_results.wiring import Deps
@@ -45,11 +45,6 @@ CHECK_ROWS = 10 * BATCH_GET_KEYS
 
 WRITE_CHUNK_ROWS = 1000
 """IDs of late results queued together (a multiple of 50, so no partial notification batch)."""
-
-
-def file_id(obj: S3Object) -> str:
-    """A short id of one object version (its results' versions and publication item name it)."""
-    return hashlib.sha256(f"{obj.bucket}/{obj.key}\n{obj.version}".encode()).hexdigest()[:20]
 
 
 class NotifyQueueMissing(Exception):
@@ -80,6 +75,7 @@ class ResultsPublication:
         self.write_calls = 0
         self.stored = 0
         self.late = 0
+        self.entry_files: dict[str, bool] = {}  # entries files met in the entries read: published?
 
     # -- pass 1 --
 
@@ -140,7 +136,7 @@ class ResultsPublication:
     ) -> None:
         """Each row's entry must exist and be in the row's session — one BatchGetItem per 100
         IDs; then the block's errors go to the report, sorted by line."""
-        entries = self.uploads.entry_fields(set(ids), ("session_id",))
+        entries = self.uploads.entry_fields(set(ids), ("session_id",), self.entry_files)
         try:  # the common case, every entry there and in its row's session
             matched = list(map(_SESSION_OF_ENTRY, map(entries.__getitem__, ids))) == session_ids
         except KeyError:

@@ -25,6 +25,7 @@ half-done is lost because every write is a put of the same values and the marker
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -45,6 +46,7 @@ __all__ = [
     "FileChanged",
     "ReportErrors",
     "UploadJob",
+    "file_id",
     "handle_upload",
 ]
 
@@ -99,6 +101,11 @@ class ReportErrors:
                 message=(f"{more} more errors are not listed: correct the errors above and upload the file again."),
             ),
         ]
+
+
+def file_id(obj: S3Object) -> str:
+    """A short id of one object version (its staged rows' versions and publication item name it)."""
+    return hashlib.sha256(f"{obj.bucket}/{obj.key}\n{obj.version}".encode()).hexdigest()[:20]
 
 
 class UploadJob(Protocol):
