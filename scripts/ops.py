@@ -51,6 +51,7 @@ def candidate_report(names: Names, id_number: str, now: datetime | None = None) 
     os.environ.setdefault("AUTH_TABLE", names.auth_table)
     from exam_results.credentials import normalise_id
     from exam_results.repositories.auth import AuthRepository
+    from exam_results.repositories.candidates import CandidateRepository, effective_fields, entry_files
     from exam_results.repositories.exams import ExamRepository, file_of, result_files, visible_result
 
     now = now or datetime.now(UTC)
@@ -59,8 +60,12 @@ def candidate_report(names: Names, id_number: str, now: datetime | None = None) 
     everything = exams.candidate_records(id_number)
     records = {r["sk"]: r for r in everything}
     lines = [f"ID Number {id_number}"]
-    entry = records.get("ENTRY")
+    files = entry_files(records.get("ENTRY"))
+    entry_published = CandidateRepository(names.data_table).published(files)
+    entry = effective_fields(records.get("ENTRY"), entry_published)
     if entry is None:
+        if files:  # versions of entries files, none published
+            return [*lines, "no entry in effect: its entries file failed before publication (check reports/entries/)"]
         return [*lines, "no entry: the centre's entries file has not been loaded for this ID (check reports/entries/)"]
     versions = [r for r in everything if str(r["sk"]).startswith("RESULT#") and r["session_id"] == entry["session_id"]]
     sessions, published = exams.sessions_and_files([entry["session_id"]], result_files(versions))

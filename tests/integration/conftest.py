@@ -35,9 +35,7 @@ def table_items(stack: Stack) -> Callable[[str], list[dict[str, Any]]]:
             if "LastEvaluatedKey" not in page:
                 break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        published = {
-            str(r["pk"]).removeprefix("PUBLICATION#") for r in everything if r.get("status") == "published"
-        }
+        published = {str(r["pk"]).removeprefix("PUBLICATION#") for r in everything if r.get("status") == "published"}
         found: list[dict[str, Any]] = []
         for r in everything:
             if not str(r["sk"]).startswith(prefix):

@@ -30,4 +30,19 @@ def released(seed, exams):  # type: ignore[no-untyped-def]
     return c
 
 
+@pytest.fixture
+def released_from_file(stack, exams):  # type: ignore[no-untyped-def]
+    """As ``released``, the entry from a published entries file (a version of the entry item,
+    entries staged: issue 18), as every entry is in service."""
+    from tests.conftest import Candidate
+    from tests.helpers.uploads import ENTRY_HEADER, Board
+
+    exams.session(SESSION, "C1A", date(2026, 6, 20), "PB", AVAILABLE, released_at=AVAILABLE)
+    row = f'{SESSION},C1A,2026-06-20,PB,ABC123456,4821,0042,"Jane Candidate",2004-05-17,GB123,Oxford Language Centre'
+    answer, _ = Board(stack).entries("entries/security.csv", f"{ENTRY_HEADER}\n{row}\n")
+    assert answer["processed"][0]["status"] == "accepted", answer
+    exams.result("ABC123456", SESSION, 189, "C", "C1", SKILLS)
+    return Candidate("ABC123456", "4821", "Jane Candidate", SESSION)
+
+
 __all__ = ["AVAILABLE", "SESSION", "SKILLS", "registration"]

@@ -25,12 +25,14 @@ def test_registration_login_results_and_verification_make_the_designed_calls(api
     r, ops = measured(lambda: api.call("POST", "/registrations", registration(c)))
     assert r.status == 201
     # reserve a secret attempt, read the entry with the account (one query of the partition),
-    # check the secret; one transaction (account + confirmation token + the attempt given back);
-    # one email. Three DynamoDB calls (issue 16).
+    # which entries files of the entry are published (one batch, made for every ID alike:
+    # entries are staged, issue 18), check the secret; one transaction (account + confirmation
+    # token + the attempt given back); one email. Four DynamoDB calls, the goal (issue 16).
     assert ops == {
         **PEPPER,  # first request of the register container
         "dynamodb:UpdateItem": 1,
         "dynamodb:Query": 1,
+        "dynamodb:BatchGetItem": 1,
         "dynamodb:TransactWriteItems": 1,
         "ses:SendEmail": 1,
     }
@@ -68,9 +70,10 @@ def test_registration_login_results_and_verification_make_the_designed_calls(api
     verification = {"id_number": c.id_number, "secret_number": c.secret_number}
     r, ops = measured(lambda: api.call("POST", "/verifications", verification))
     assert r.status == 200
-    # reserve and give back a secret attempt; the entry with the versions of its result (one
-    # query of the partition: results are staged, issue 18); the session with the results files'
-    # publication (one batch). Four calls (issue 16).
+    # reserve and give back a secret attempt; the entry with its versions and the versions of
+    # its result (one query of the partition: entries and results are staged, issue 18); the
+    # session with the entries and results files' publication (one batch, before the secret is
+    # checked). Four calls (issue 16).
     assert ops == {**PEPPER, "dynamodb:UpdateItem": 2, "dynamodb:Query": 1, "dynamodb:BatchGetItem": 1}
     r, ops = measured(lambda: api.call("POST", "/verifications", verification))  # warm container
     assert ops == {"dynamodb:UpdateItem": 2, "dynamodb:Query": 1, "dynamodb:BatchGetItem": 1}
@@ -156,4 +159,55 @@ def test_staged_results_cost_readers_no_extra_call(api, stack, registered):  # t
     verification = {"id_number": c.id_number, "secret_number": c.secret_number}
     r, ops = measured(lambda: api.call("POST", "/verifications", verification))
     assert r.json()["overall_score"] == 190
+    assert ops == {**PEPPER, "dynamodb:UpdateItem": 2, "dynamodb:Query": 1, "dynamodb:BatchGetItem": 1}
+
+
+def test_staged_entries_cost_readers_no_extra_call(api, stack, exams, mailbox):  # type: ignore[no-untyped-def]
+    """An entry from entries files (one published, a correction published, one that failed before
+    publishing) is read with the calls of an entry stored directly, registration's one batch
+    included (issue 18): registration 4, results page 3, verification 4."""
+    from datetime import date
+
+    import pytest
+
+    from tests.conftest import Candidate
+    from tests.helpers.uploads import ENTRY_HEADER, Board, Faults
+    from tests.security.conftest import AVAILABLE, SESSION
+
+    exams.session(SESSION, "C1A", date(2026, 6, 20), "PB", AVAILABLE, released_at=AVAILABLE)
+    board = Board(stack)
+
+    def entries(name: str) -> str:
+        row = f'{SESSION},C1A,2026-06-20,PB,STG000001,4821,0042,"{name}",2004-05-17,GB123,Oxford Language Centre'
+        return f"{ENTRY_HEADER}\n{row}\n"
+
+    board.entries("entries/first.csv", entries("First Name"))
+    board.entries("entries/correction.csv", entries("Second Name"))
+    faults = Faults()
+    faults.fail("TransactWriteItems", {2})  # a third file is staged, never published
+    with pytest.raises(Exception, match="ProvisionedThroughput"):
+        board.entries("entries/failed.csv", entries("Third Name"))
+    faults.close()
+    exams.result("STG000001", SESSION, 189, "C", "C1", {"reading": 190})
+
+    c = Candidate("STG000001", "4821", "Second Name", SESSION, email="stg@example.com")
+    r, ops = measured(lambda: api.call("POST", "/registrations", registration(c)))
+    assert r.status == 201
+    assert ops == {
+        **PEPPER,
+        "dynamodb:UpdateItem": 1,
+        "dynamodb:Query": 1,
+        "dynamodb:BatchGetItem": 1,
+        "dynamodb:TransactWriteItems": 1,
+        "ses:SendEmail": 1,
+    }
+    token = mailbox.last_to(c.email).token()
+    assert api.call("POST", "/registrations/confirmations", {"token": token}).status == 200
+    session = api.call("POST", "/sessions", {"id_number": c.id_number, "password": c.password}).json()["token"]
+    r, ops = measured(lambda: api.call("GET", "/me/results", token=session))
+    assert r.json()["results"][0]["statement"]["overall_score"] == 189
+    assert ops == {"dynamodb:GetItem": 1, "dynamodb:Query": 1, "dynamodb:BatchGetItem": 1}
+    verification = {"id_number": c.id_number, "secret_number": c.secret_number}
+    r, ops = measured(lambda: api.call("POST", "/verifications", verification))
+    assert r.json()["candidate_name"] == "Second Name"  # the published correction, not the failed file
     assert ops == {**PEPPER, "dynamodb:UpdateItem": 2, "dynamodb:Query": 1, "dynamodb:BatchGetItem": 1}

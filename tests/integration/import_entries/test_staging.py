@@ -161,7 +161,9 @@ def test_a_correction_leaves_the_earlier_files_entry_in_effect_until_it_is_publi
     exams.result("COR000001", C1A, 190, "B", "C1", {"reading": 190})
     assert verified_name(api, "COR000001", OLD) == "First Name"
 
-    correction = f"{header}\n{row('COR000001', NEW, C1A, 'Second Name')}\n{row('COR000002', WATCHED['ENT000002'], C1A)}\n"
+    correction = (
+        f"{header}\n{row('COR000001', NEW, C1A, 'Second Name')}\n{row('COR000002', WATCHED['ENT000002'], C1A)}\n"
+    )
     event = board.put("entries/second.csv", correction)
     faults.fail("TransactWriteItems", {2}, "InternalServerError")  # the publishing write
     with pytest.raises(Exception, match="InternalServerError"):

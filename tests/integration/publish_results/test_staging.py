@@ -265,7 +265,8 @@ def test_an_older_file_retried_after_a_newer_one_does_not_hide_the_newer_results
 def test_an_entries_file_that_fails_half_way_gets_a_failed_report_and_the_retry_stores_it(
     board: Board, stack: Any, faults: Faults, table_items: Any
 ) -> None:
-    """Entries are not staged yet (docs/files.md): what the board hears is honest about that."""
+    """Entries are staged too (docs/files.md "Entries under faults", the fault matrix in
+    tests/integration/import_entries/test_staging.py): the board hears that nothing took effect."""
     from tests.helpers.uploads import ENTRY_HEADER
 
     rows = [
@@ -273,14 +274,15 @@ def test_an_entries_file_that_fails_half_way_gets_a_failed_report_and_the_retry_
         for i in range(1, 31)
     ]
     event = board.put("entries/june.csv", "\n".join([ENTRY_HEADER, *rows]) + "\n")
-    faults.fail("BatchWriteItem", "every", "InternalServerError")
+    faults.fail("TransactWriteItems", "every", "InternalServerError")
     with pytest.raises(Exception, match="InternalServerError"):
         stack.invoke("ImportEntriesFunction", event)
     faults.clear()
     report = board.report("entries/june.csv")
     assert (report["status"], report["rows"], report["stored"]) == ("failed", 30, 0)
     assert "InternalServerError" in report["errors"][0]["message"]
-    assert "may be stored" in report["errors"][0]["message"] and "retried" in report["errors"][0]["message"]
+    assert "Nothing of it took effect" in report["errors"][0]["message"] and "retried" in report["errors"][0]["message"]
+    assert [r for r in table_items("ENTRY") if r["session_id"] == DUE] == []
 
     assert stack.invoke("ImportEntriesFunction", event)["processed"][0]["status"] == "accepted"
     assert board.report("entries/june.csv")["stored"] == 30

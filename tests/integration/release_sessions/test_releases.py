@@ -174,14 +174,16 @@ def test_a_release_time_set_while_an_entries_file_is_imported_is_not_overwritten
     stack: Stack, board: Board, sessions: None
 ) -> None:
     """A releases file lands between an entries file's check (which read the session) and its
-    session write (injected at that PutItem): the put is conditional on the release time it
-    read, so it fails and Lambda's retry keeps the new time."""
+    session write (injected at the publishing TransactWriteItems that carries the session's
+    put): the put is conditional on the release time it read, so the file's publication fails
+    as a whole and Lambda's retry keeps the new time."""
     from exam_results.repositories.aws import client
     from exam_results.usecases.entries_import import ImportConflict
     from exam_results.wiring import deps
 
     def board_brings_it_forward(params: dict[str, Any], **_: Any) -> None:
-        if params.get("Item", {}).get("sk") == {"S": "SESSION"}:
+        puts = [a["Put"]["Item"] for a in params.get("TransactItems", []) if "Put" in a]
+        if any(item.get("sk") == {"S": "SESSION"} for item in puts):
             # The releases file's own function, not this import: another thread (the recorder
             # attributes calls by context, and the import's policy rightly grants no UpdateItem).
             other = threading.Thread(
@@ -196,12 +198,13 @@ def test_a_release_time_set_while_an_entries_file_is_imported_is_not_overwritten
     header = f"{ENTRY_HEADER},results_available_by"
     event = board.put("entries/mid.csv", f"{header}\r\n{row},2026-07-24T09:00:00+01:00\r\n")
     events = client("dynamodb").meta.events
-    events.register_first("before-parameter-build.dynamodb.PutItem", board_brings_it_forward, unique_id="mid")
+    hook = "before-parameter-build.dynamodb.TransactWriteItems"
+    events.register_first(hook, board_brings_it_forward, unique_id="mid")
     try:
         with pytest.raises(ImportConflict):
             stack.invoke("ImportEntriesFunction", event)
     finally:
-        events.unregister("before-parameter-build.dynamodb.PutItem", unique_id="mid")
+        events.unregister(hook, unique_id="mid")
     assert stack.invoke("ImportEntriesFunction", event)["processed"][0]["status"] == "accepted"  # the retry
     stored = session_record(OPEN)
     assert (stored["release_at"], stored["gsi1sk"]) == ("2026-07-10T09:00:00Z", "2026-07-10T09:00:00Z")
