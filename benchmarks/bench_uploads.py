@@ -122,7 +122,9 @@ class _Exams:
 class _Uploads:
     """The entries lookup answered from memory (each ID's exam code is its first 3 letters)."""
 
-    def entry_fields(self, ids: Iterable[str], fields: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    def entry_fields(
+        self, ids: Iterable[str], fields: tuple[str, ...], published: dict[str, bool] | None = None
+    ) -> dict[str, dict[str, str]]:
         ids = list(ids)
         return dict(zip(ids, map(ENTRIES.__getitem__, map(_EXAM_CODE, ids)), strict=True))
 
