@@ -156,7 +156,10 @@ def test_items_left_unprocessed_call_after_call_end_in_a_typed_error(
     assert hook.calls == dynamo.BATCH_CALLS  # capped: the first call and its retries, no more
 
 
-def test_unprocessed_keys_are_read_again_then_a_typed_error(stack: Stack, table: str, unprocessed: Any) -> None:
+@pytest.mark.parametrize("parallel", [False, True], ids=["one thread", "pool"])
+def test_unprocessed_keys_are_read_again_then_a_typed_error(
+    stack: Stack, table: str, unprocessed: Any, parallel: bool
+) -> None:
     from exam_results.errors import ServiceUnavailable
     from exam_results.repositories import dynamo
 
@@ -165,7 +168,7 @@ def test_unprocessed_keys_are_read_again_then_a_typed_error(stack: Stack, table:
     keys = [{"pk": r["pk"], "sk": "X"} for r in records] + [{"pk": "ABSENT", "sk": "X"}]
     hook = unprocessed("BatchGetItem", lambda n: n in (1, 2, 4))
 
-    found, calls = dynamo.batch_get(table, keys, fields=("pk", "n"))
+    found, calls = dynamo.batch_get(table, keys, fields=("pk", "n"), parallel=parallel)
 
     assert sorted((r["pk"], r["n"]) for r in found) == sorted((r["pk"], r["n"]) for r in records)
     assert all(set(r) == {"pk", "n"} for r in found)  # only the fields asked for
@@ -174,7 +177,7 @@ def test_unprocessed_keys_are_read_again_then_a_typed_error(stack: Stack, table:
 
     unprocessed("BatchGetItem", lambda n: True)
     with pytest.raises(ServiceUnavailable, match="BatchGetItem: UnprocessedKeys"):
-        dynamo.batch_get(table, keys)
+        dynamo.batch_get(table, keys, parallel=parallel)
 
 
 @pytest.mark.parametrize("operation", ["BatchWriteItem", "BatchGetItem"])
@@ -222,6 +225,6 @@ def test_a_failure_in_the_pool_starts_no_further_batch_and_is_raised(table: str)
             dynamo.batch_write(table, requests(), parallel=True)
     finally:
         faults.close()
-    in_flight = 2 * dynamo.WRITERS + 1  # at most this many batches handed over at once
+    in_flight = 2 * dynamo.POOL_THREADS + 1  # at most this many batches handed over at once
     assert faults.counts["BatchWriteItem"] <= 5 + in_flight
     assert handed <= (5 + in_flight) * 25 < 2_000  # the rest of the file is never read

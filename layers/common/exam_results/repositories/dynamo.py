@@ -28,8 +28,8 @@ BATCH_CALLS = 8
 the SDK's own 5 attempts under each), about 6 s of back-off in all; then ``ServiceUnavailable``."""
 BACKOFF_BASE = 0.05
 BACKOFF_CAP = 2.0
-WRITERS = 8
-"""Threads of a parallel ``batch_write``: 8 calls of 25 items in flight (docs/capacity.md)."""
+POOL_THREADS = 8
+"""Threads of a parallel ``batch_get``/``batch_write``: 8 calls in flight (docs/capacity.md)."""
 
 # Whole-call errors that say "not now" rather than "wrong request": they become
 # ServiceUnavailable; any other ClientError (a bad request, a missing table) is a bug and stays loud.
@@ -136,11 +136,15 @@ def batch_get(
     *,
     fields: Sequence[str] = (),
     consistent: bool = True,
+    parallel: bool = False,
 ) -> tuple[list[dict[str, Any]], int]:
     """The items of these keys (``{"pk": ..., "sk": ...}``, each once), 100 keys a
     ``BatchGetItem``, only ``fields`` of them if given; absent items are left out. Keys left
     unprocessed are asked again (``BATCH_CALLS`` calls a batch at most, jittered back-off).
     Returns the plain items (in no particular order) and the calls made.
+
+    ``parallel``: up to ``POOL_THREADS`` batches in flight, as ``batch_write`` does (a results
+    file's look-ups, docs/capacity.md).
 
     Raises ``ServiceUnavailable`` when DynamoDB keeps leaving keys unprocessed or throttles past
     the SDK's retries."""
@@ -149,23 +153,30 @@ def batch_get(
         names = {f"#f{i}": f for i, f in enumerate(fields)}
         options["ProjectionExpression"] = ", ".join(names)
         options["ExpressionAttributeNames"] = names
+    batches = itertools.batched(map(item, keys), GET_KEYS, strict=False)
+    if parallel:
+        answers = _in_pool(lambda batch: _get_batch(table, batch, options, thread_client("dynamodb")), batches)
+    else:
+        client = ddb()
+        answers = [_get_batch(table, batch, options, client) for batch in batches]
+    return [record for found, _ in answers for record in found], sum(calls for _, calls in answers)
+
+
+def _get_batch(
+    table: str, batch: Sequence[dict[str, Any]], options: dict[str, Any], client: Any
+) -> tuple[list[dict[str, Any]], int]:
+    """One batch of ≤ 100 keys, its unprocessed ones asked again; the items and the calls made."""
+    request: dict[str, Any] = {table: {"Keys": list(batch), **options}}
     found: list[dict[str, Any]] = []
-    calls = 0
-    send = ddb().batch_get_item
-    for batch in itertools.batched(map(item, keys), GET_KEYS, strict=False):
-        request: dict[str, Any] = {table: {"Keys": list(batch), **options}}
-        for attempt in range(BATCH_CALLS):
-            if attempt:
-                _sleep_before(attempt)
-            calls += 1
-            page = _call("BatchGetItem", send, RequestItems=request)
-            found.extend(map(plain, page.get("Responses", {}).get(table, [])))  # type: ignore[arg-type]
-            request = page.get("UnprocessedKeys") or {}
-            if not request:
-                break
-        else:
-            raise ServiceUnavailable("BatchGetItem", "UnprocessedKeys")
-    return found, calls
+    for attempt in range(BATCH_CALLS):
+        if attempt:
+            _sleep_before(attempt)
+        page = _call("BatchGetItem", client.batch_get_item, RequestItems=request)
+        found.extend(map(plain, page.get("Responses", {}).get(table, [])))  # type: ignore[arg-type]
+        request = page.get("UnprocessedKeys") or {}
+        if not request:
+            return found, attempt + 1
+    raise ServiceUnavailable("BatchGetItem", "UnprocessedKeys")
 
 
 def put_requests(records: Iterable[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -199,35 +210,37 @@ def batch_write(table: str, requests: Iterable[dict[str, Any]], *, parallel: boo
     iterator raises), some batches may be written and others not — callers write where no reader
     looks until the whole set is stored (staging) or write what may be written again.
 
-    ``parallel``: up to ``WRITERS`` batches in flight at once, each thread with its own client,
-    for large files (docs/capacity.md). At most twice as many batches as threads are held at any
-    time (memory stays flat however many there are); on the first failure no further batch is
-    started, the ones in flight finish, and the error is raised."""
+    ``parallel``: up to ``POOL_THREADS`` batches in flight at once, each thread with its own
+    client, for large files (docs/capacity.md). At most twice as many batches as threads are held
+    at any time (memory stays flat however many there are); on the first failure no further batch
+    is started, the ones in flight finish, and the error is raised."""
+    batches = itertools.batched(requests, WRITE_ITEMS, strict=False)
     if not parallel:
         send = ddb().batch_write_item
-        return sum(_write_batch(table, batch, send) for batch in itertools.batched(requests, WRITE_ITEMS, strict=False))
-    return _write_parallel(table, itertools.batched(requests, WRITE_ITEMS, strict=False))
+        return sum(_write_batch(table, batch, send) for batch in batches)
+    return sum(_in_pool(lambda batch: _write_batch(table, batch, thread_client("dynamodb").batch_write_item), batches))
 
 
-def _pool_write(table: str, batch: Sequence[dict[str, Any]]) -> int:
-    return _write_batch(table, batch, thread_client("dynamodb").batch_write_item)
+type Batch = tuple[dict[str, Any], ...]
 
 
-def _write_parallel(table: str, batches: Iterator[tuple[dict[str, Any], ...]]) -> int:
-    calls = 0
-    pending: set[Future[int]] = set()
-    with ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="batch-write") as pool:
+def _in_pool[T](work: Callable[[Batch], T], batches: Iterator[Batch]) -> list[T]:
+    """``work`` of each batch on ``POOL_THREADS`` threads, at most twice as many batches held at
+    once; the first failure stops new batches and is raised once those in flight are done."""
+    answers: list[T] = []
+    pending: set[Future[T]] = set()
+    with ThreadPoolExecutor(max_workers=POOL_THREADS, thread_name_prefix="dynamodb-batch") as pool:
         try:
             for batch in batches:
-                if len(pending) >= 2 * WRITERS:
+                if len(pending) >= 2 * POOL_THREADS:
                     done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    calls += sum(f.result() for f in done)  # raises the first failure
+                    answers.extend(f.result() for f in done)  # raises the first failure
                 # Each batch runs in a copy of the caller's context (logging keys, and the test
                 # harness's record of which function makes the call).
-                pending.add(pool.submit(contextvars.copy_context().run, _pool_write, table, batch))
+                pending.add(pool.submit(contextvars.copy_context().run, work, batch))
             done, pending = wait(pending)
-            calls += sum(f.result() for f in done)
+            answers.extend(f.result() for f in done)
         finally:
             for future in pending:  # a failure: batches not started yet are not started at all
                 future.cancel()
-    return calls
+    return answers

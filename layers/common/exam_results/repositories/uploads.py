@@ -275,15 +275,21 @@ class UploadsRepository:
     # -- batched reads --
 
     def entry_fields(
-        self, id_numbers: Iterable[str], fields: tuple[str, ...], published: dict[str, bool] | None = None
+        self,
+        id_numbers: Iterable[str],
+        fields: tuple[str, ...],
+        published: dict[str, bool] | None = None,
+        *,
+        parallel: bool = False,
     ) -> dict[str, dict[str, Any]]:
         """Some attributes of the entries in effect of these ID Numbers (upper-case), by ID
         Number; IDs without an entry in effect are absent. One strongly consistent BatchGetItem
         per 100 keys, asking for ``fields`` and the entry's versions (staged entries files), and
         one for the publication of those files not known yet (``published``: a cache the caller
-        keeps across calls, file id -> published)."""
+        keeps across calls, file id -> published); ``parallel``: several BatchGetItems at once
+        (``dynamo.batch_get``)."""
         wanted = ("pk", "id_number", *(f for f in fields if f != "id_number"), VERSIONS)
-        records = self.entry_records(id_numbers, wanted)
+        records = self.entry_records(id_numbers, wanted, parallel=parallel)
         known: dict[str, bool] = {} if published is None else published
         unknown = set().union(*map(entry_files, records)) - known.keys()
         if unknown:
@@ -296,11 +302,13 @@ class UploadsRepository:
                 out[str(record["pk"]).removeprefix("CANDIDATE#")] = dict(fields_in_effect)
         return out
 
-    def entry_records(self, id_numbers: Iterable[str], fields: tuple[str, ...]) -> list[dict[str, Any]]:
+    def entry_records(
+        self, id_numbers: Iterable[str], fields: tuple[str, ...], *, parallel: bool = False
+    ) -> list[dict[str, Any]]:
         """The entry items of these ID Numbers as stored (``fields`` of them, versions
         unresolved): one strongly consistent BatchGetItem per 100 keys."""
         keys = ({"pk": candidate_pk(i), "sk": ENTRY_SK} for i in sorted(set(id_numbers)))
-        return dynamo.batch_get(self.table, keys, fields=fields)[0]
+        return dynamo.batch_get(self.table, keys, fields=fields, parallel=parallel)[0]
 
     # -- writes --
 

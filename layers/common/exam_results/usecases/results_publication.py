@@ -135,8 +135,9 @@ class ResultsPublication:
         self, errors: list[ReportError], lines: list[int], ids: list[str], session_ids: list[str]
     ) -> None:
         """Each row's entry must exist and be in the row's session — one BatchGetItem per 100
-        IDs; then the block's errors go to the report, sorted by line."""
-        entries = self.uploads.entry_fields(set(ids), ("session_id",), self.entry_files)
+        IDs, the block's in parallel (a million rows are 10,000 look-ups: docs/capacity.md);
+        then the block's errors go to the report, sorted by line."""
+        entries = self.uploads.entry_fields(set(ids), ("session_id",), self.entry_files, parallel=True)
         try:  # the common case, every entry there and in its row's session
             matched = list(map(_SESSION_OF_ENTRY, map(entries.__getitem__, ids))) == session_ids
         except KeyError:
