@@ -135,14 +135,17 @@ def test_reproduction_every_other_batch_write_throttled_leaves_nothing_live_and_
     report = board.report(KEY)
     assert report["status"] == "failed" and report["stored"] == 0 and report["rows"] == ROWS
     assert "retried" in report["errors"][0]["message"]
-    # The operator's view of a candidate whose row was written before the fault (runbook).
+    # The operator's view of a candidate whose row was written before the fault (runbook). The
+    # batches run in parallel, so which of them got an odd call, and was written, varies.
     from scripts.ops import Names, candidate_report
 
     names = Names(board.stack.physical("DataTable"), board.stack.physical("AuthTable"), board.bucket)
-    lines = candidate_report(names, "LATE00001")
-    assert "result: none published (check reports/results/)" in lines
-    assert any(line.startswith("staged, not published: 1 version") for line in lines)
-    assert lines[-1].startswith("verdict: OVERDUE")
+    views = [candidate_report(names, f"LATE{i:05d}") for i in range(1, 31)]
+    staged = [lines for lines in views if any(line.startswith("staged, not published: 1 version") for line in lines)]
+    assert staged, "no row of the LATE session was written before the fault"
+    for lines in staged:
+        assert "result: none published (check reports/results/)" in lines
+        assert lines[-1].startswith("verdict: OVERDUE")
 
 
 # Every write call of the import, in order: stage (UpdateItem 1), the rows (BatchWriteItem 1-3),
