@@ -5,15 +5,16 @@ row are seeded, the file is put into the uploads bucket and its real S3 event de
 function's handler: validation (both passes over the S3 object), the entry look-ups, the staged
 writes (``BatchWriteItem``, in parallel), the publishing write, the report and the marker.
 
-Measured for each size:
+The emulator (moto's server, as ``make run`` uses it) runs in a process of its own, so that
+this process holds only what the function holds on Lambda: its code, the SDK and the HTTP
+round trips. Measured for each size:
 
 * **AWS calls by operation**, counted by a botocore hook on every client the function makes
   (the layer's cached client and the write pool's threads');
-* **CPU time** of the process (all threads), and the part of it spent inside moto answering
-  the calls (moto's ``BotocoreStubber``): the rest is the function's own code and the SDK's;
-* **peak memory** (``tracemalloc``, a second run of the same size): the peak minus what is still
-  allocated when the import has returned — moto's table, which holds every item the import
-  wrote, stays; what the import itself held at its peak does not. Flat: the same at every size.
+* **CPU time** of this process (all threads): the function's code and the SDK's, none of the
+  emulator's;
+* **peak memory** (``tracemalloc``, a second run of the same size): the peak of this process
+  while the import runs, less what was allocated before it started. Flat: the same at every size.
 
     python -m benchmarks.bench_import [--sizes 10000,100000] [--no-memory] [--no-write]
 
@@ -27,12 +28,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import threading
 import time
 import tracemalloc
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -44,34 +47,6 @@ os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "ExamResults")
 from benchmarks.bench_uploads import SESSIONS, lines, machine, write_section  # noqa: E402
 
 SECTION = "## Exam board files: the whole import"
-
-
-class MotoTime:
-    """CPU seconds spent inside moto answering calls (every thread), by wrapping moto's
-    ``BotocoreStubber.__call__`` — the benchmark's own instrument, not the code under test."""
-
-    def __init__(self) -> None:
-        from moto.core.botocore_stubber import BotocoreStubber
-
-        self.seconds = 0.0
-        self._lock = threading.Lock()
-        self._cls = BotocoreStubber
-        self._original = BotocoreStubber.__call__
-        original, tally = self._original, self
-
-        def timed(stubber: Any, *args: Any, **kwargs: Any) -> Any:
-            start = time.thread_time()
-            try:
-                return original(stubber, *args, **kwargs)
-            finally:
-                spent = time.thread_time() - start
-                with tally._lock:
-                    tally.seconds += spent
-
-        BotocoreStubber.__call__ = timed  # type: ignore[method-assign]
-
-    def close(self) -> None:
-        self._cls.__call__ = self._original  # type: ignore[method-assign]
 
 
 class Calls:
@@ -111,23 +86,58 @@ def _entries(n: int) -> Iterator[dict[str, Any]]:
         )
 
 
+# The emulator's process: moto's server with the harness's patches, on a free port of 127.0.0.1;
+# it prints the port and serves until its standard input closes.
+EMULATOR = """
+import sys
+from devtools.harness import moto_patches
+from devtools.local.hostguard import GuardedEmulator
+moto_patches.serialise_requests()
+emulator = GuardedEmulator("127.0.0.1")
+emulator.start()
+print(emulator.port, flush=True)
+sys.stdin.read()
+"""
+
+
+@contextmanager
+def emulator() -> Iterator[str]:
+    """A fresh emulator in a process of its own; yields its endpoint."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", EMULATOR],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,  # its request log
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        yield f"http://127.0.0.1:{int(process.stdout.readline())}"
+    finally:
+        assert process.stdin is not None
+        process.stdin.close()
+        process.wait(timeout=30)
+
+
 def run(n: int, *, trace: bool) -> dict[str, Any]:
     """One import of an ``n``-row results file (three sessions) on a fresh stack."""
     import boto3
-    from moto import mock_aws
 
-    from devtools.harness import moto_patches
     from devtools.harness.events import s3_object_created
     from devtools.harness.stack import REGION, Stack
+    from devtools.local.server import use_emulator
 
-    moto_patches.serialise_requests()
-    with mock_aws():
+    with emulator() as endpoint:
         from exam_results.repositories.aws import reset_clients
         from exam_results.wiring import deps
 
+        use_emulator(endpoint, REGION)
         reset_clients()
         boto3.setup_default_session(region_name=REGION)
-        stack = Stack(parameters={"WebBaseUrl": "https://results.example.com"}).provision()
+        stack = Stack(
+            parameters={"WebBaseUrl": "https://results.example.com"}, session=boto3.DEFAULT_SESSION
+        ).provision()
         stack._apply_env(stack.function("PublishResultsFunction"))
         d = deps()
         seeding = time.perf_counter()
@@ -143,31 +153,24 @@ def run(n: int, *, trace: bool) -> dict[str, Any]:
         del data
         reset_clients()  # the function's first client is made during the invocation, as in a cold container
         calls = Calls(boto3.DEFAULT_SESSION)
-        moto = MotoTime()
-        try:
-            if trace:
-                tracemalloc.start()
-                tracemalloc.reset_peak()
-            wall, cpu = time.perf_counter(), time.process_time()
-            answer = stack.invoke("PublishResultsFunction", event)
-            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-            current, peak = tracemalloc.get_traced_memory() if trace else (0, 0)
-            if trace:
-                tracemalloc.stop()
-        finally:
-            moto.close()
+        if trace:
+            tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0] if trace else 0
+        wall, cpu = time.perf_counter(), time.process_time()
+        answer = stack.invoke("PublishResultsFunction", event)
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        current, peak = tracemalloc.get_traced_memory() if trace else (0, 0)
+        if trace:
+            tracemalloc.stop()
         assert answer == {"processed": [{"key": key, "status": "accepted", "stored": n}]}, answer
         return {
             "rows": n,
             "calls": dict(sorted(calls.counts.items())),
             "cpu_s": cpu,
-            "moto_cpu_s": moto.seconds,
-            "own_cpu_s": cpu - moto.seconds,
             "wall_s": wall,
             "seeding_s": seeding,
-            "peak_bytes": peak,
-            "retained_bytes": current,
-            "working_bytes": peak - current,
+            "peak_bytes": peak - before,
+            "retained_bytes": current - before,
             "traced": trace,
         }
 
@@ -195,7 +198,7 @@ def main() -> int:
         timed = run(n, trace=False)
         if not args.no_memory:
             traced = run(n, trace=True)
-            timed.update({k: traced[k] for k in ("peak_bytes", "retained_bytes", "working_bytes")})
+            timed.update({k: traced[k] for k in ("peak_bytes", "retained_bytes")})
             timed["traced"] = True
         runs.append(timed)
         _print(timed)
@@ -212,21 +215,14 @@ def _print(timed: dict[str, Any]) -> None:
     n = timed["rows"]
     print(
         f"{n:>9,} rows: {sum(timed['calls'].values()):,} calls {timed['calls']}\n"
-        f"           CPU {timed['cpu_s']:.1f} s (moto {timed['moto_cpu_s']:.1f} s, "
-        f"own {timed['own_cpu_s']:.1f} s), "
-        f"wall {timed['wall_s']:.1f} s"
-        + (
-            f", peak {timed['peak_bytes'] / 2**20:.1f} MiB of which {timed['working_bytes'] / 2**20:.1f} MiB "
-            "the import's own"
-            if timed["traced"]
-            else ""
-        ),
+        f"           CPU {timed['cpu_s']:.1f} s, wall {timed['wall_s']:.1f} s"
+        + (f", peak {timed['peak_bytes'] / 2**20:.1f} MiB" if timed["traced"] else ""),
         flush=True,
     )
 
 
 def section(runs: list[dict[str, Any]]) -> str:
-    from exam_results.repositories.dynamo import WRITERS
+    from exam_results.repositories.dynamo import POOL_THREADS
 
     runs = sorted(runs, key=lambda r: r["rows"])
     ops = sorted({op for r in runs for op in r["calls"]})
@@ -235,30 +231,25 @@ def section(runs: list[dict[str, Any]]) -> str:
     rows = [f"| `{op}` | " + " | ".join(f"{r['calls'].get(op, 0):,}" for r in runs) + " |" for op in ops]
     rows.append("| **AWS calls** | " + " | ".join(f"**{sum(r['calls'].values()):,}**" for r in runs) + " |")
     rows.append(
-        "| CPU, whole process | "
-        + " | ".join(f"{r['cpu_s']:.1f} s" + (" (under tracemalloc)" if r.get("single") else "") for r in runs)
-        + " |"
-    )
-    rows.append("| of which inside moto | " + " | ".join(f"{r['moto_cpu_s']:.1f} s" for r in runs) + " |")
-    rows.append(
-        "| **CPU of the function** (code + SDK) | "
-        + " | ".join(f"**{r['own_cpu_s']:.1f} s** ({r['own_cpu_s'] / r['rows'] * 1e6:.0f} µs a row)" for r in runs)
+        "| **CPU of the function** (code + SDK, all threads) | "
+        + " | ".join(
+            f"**{r['cpu_s']:.1f} s** ({r['cpu_s'] / r['rows'] * 1e6:.0f} µs a row)"
+            + (" (under tracemalloc)" if r.get("single") else "")
+            for r in runs
+        )
         + " |"
     )
     walls = " | ".join(f"{r['wall_s']:.0f} s" for r in runs)
-    rows.append(f"| wall time (moto answers one call at a time) | {walls} |")
+    rows.append(f"| wall time (the emulator answers one call at a time) | {walls} |")
     if all(r["traced"] for r in runs):
         rows.append(
-            "| peak memory, tracemalloc | " + " | ".join(f"{r['peak_bytes'] / 2**20:.0f} MiB" for r in runs) + " |"
-        )
-        rows.append(
-            "| still held after the import (moto's table) | "
-            + " | ".join(f"{r['retained_bytes'] / 2**20:.0f} MiB" for r in runs)
+            "| **peak memory of the import** (tracemalloc) | "
+            + " | ".join(f"**{r['peak_bytes'] / 2**20:.1f} MiB**" for r in runs)
             + " |"
         )
         rows.append(
-            "| **the import's own peak** (peak − held after) | "
-            + " | ".join(f"**{r['working_bytes'] / 2**20:.1f} MiB**" for r in runs)
+            "| still held after it (clients, caches) | "
+            + " | ".join(f"{r['retained_bytes'] / 2**20:.1f} MiB" for r in runs)
             + " |"
         )
     table = "\n".join([header, rule, *rows])
@@ -268,21 +259,20 @@ def section(runs: list[dict[str, Any]]) -> str:
 The stack is built from template.yaml on moto, the file's sessions (three) and one entry per
 row seeded, the file put into the uploads bucket and its S3 event delivered to the real
 `PublishResultsFunction` handler: validation (entries looked up 100 a `BatchGetItem`), the
-staged writes (25 a `BatchWriteItem`, {WRITERS} in flight), the publishing write, the report and the
-processed marker. Calls are counted on every client the function makes; CPU is the whole
-process's (all threads), less the part spent inside moto answering; memory is a second run
-under `tracemalloc`.
+staged writes (25 a `BatchWriteItem`, {POOL_THREADS} in flight), the publishing write, the report and the
+processed marker. The emulator (moto's server) runs in a process of its own, so this process
+holds and spends only what the function does, HTTP round trips included. Calls are counted on
+every client the function makes; CPU is this process's (all threads); memory is a second run
+under `tracemalloc`: its peak while the import runs, less what was allocated before.
 
 {table}
 
 Calls are exactly ⌈N/25⌉ writes + ⌈N/100⌉ + 2 look-ups + 9 per file; docs/capacity.md ("A
 million-row results file") scales them and the function's CPU to AWS. CPU per row: take it from
 a run without tracemalloc (tracemalloc slows allocation-heavy code several times).
-Memory: "peak − held after" counts every allocation that is gone once the import returns, moto's
-included (its `Query` and `BatchGetItem` build lists over the table's items), so it is an upper
-bound on the import's own working memory, not the import alone; the validation pass measured
-without moto ("Exam board files", above) is flat up to a million rows, and the write pool holds
-at most {2 * WRITERS} batches of 25 items.
+Memory is the function's alone (the emulator's table lives in the other process): the
+validation streams the object, the look-ups go 100 IDs at a time and the write pool holds at
+most {2 * POOL_THREADS} batches of 25 items, so the peak does not grow with the file.
 """
 
 
