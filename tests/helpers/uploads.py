@@ -72,12 +72,15 @@ class Board:
 def layer_dynamodb_events() -> list[Any]:
     """The event emitters that reach every DynamoDB client of the layer: its cached client's, and
     boto3's default session's, which hands its hooks to each client made after them — the threads
-    of a parallel ``dynamo.batch_write`` make their own (the ``stack`` fixture gives each test a
-    fresh default session, so nothing registered there outlives the test)."""
+    of the batch pool make their own (the ``stack`` fixture gives each test a fresh default
+    session, so nothing registered there outlives the test). The layer's clients are forgotten
+    first, as in a new container: the pool's threads, whose clients live from call to call, would
+    not see hooks registered after them."""
     import boto3
 
-    from exam_results.repositories.aws import client
+    from exam_results.repositories.aws import client, reset_clients
 
+    reset_clients()
     return [client("dynamodb").meta.events, boto3.DEFAULT_SESSION._session.get_component("event_emitter")]
 
 

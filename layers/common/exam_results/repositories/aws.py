@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from typing import Any
 
@@ -26,6 +27,18 @@ def client(service: str) -> Any:
 
 _threads = threading.local()
 _creating = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+
+
+def pool(threads: int) -> ThreadPoolExecutor:
+    """The container's one pool for parallel batches (``dynamo.batch_get``/``batch_write``),
+    made on first use: its threads, and so their clients (``thread_client``), live from call to
+    call — a pool per call would make ``threads`` new clients for every 1,000 rows looked up."""
+    global _pool
+    with _creating:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="dynamodb-batch")
+        return _pool
 
 
 def thread_client(service: str) -> Any:
@@ -54,5 +67,11 @@ def error_code(exc: BaseException) -> str:
 
 
 def reset_clients() -> None:
-    """Forget cached clients (tests that switch endpoints or credentials)."""
+    """Forget cached clients (tests that switch endpoints or credentials), the pool's threads'
+    with their pool."""
+    global _pool
     client.cache_clear()
+    with _creating:
+        if _pool is not None:
+            _pool.shutdown(wait=False, cancel_futures=True)
+            _pool = None

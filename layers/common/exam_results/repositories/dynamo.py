@@ -8,7 +8,7 @@ import itertools
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +16,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from exam_results.errors import ServiceUnavailable
-from exam_results.repositories.aws import client, thread_client
+from exam_results.repositories.aws import client, pool, thread_client
 from exam_results.repositories.aws import error_code as error_code
 
 GET_KEYS = 100
@@ -229,18 +229,19 @@ def _in_pool[T](work: Callable[[Batch], T], batches: Iterator[Batch]) -> list[T]
     once; the first failure stops new batches and is raised once those in flight are done."""
     answers: list[T] = []
     pending: set[Future[T]] = set()
-    with ThreadPoolExecutor(max_workers=POOL_THREADS, thread_name_prefix="dynamodb-batch") as pool:
-        try:
-            for batch in batches:
-                if len(pending) >= 2 * POOL_THREADS:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    answers.extend(f.result() for f in done)  # raises the first failure
-                # Each batch runs in a copy of the caller's context (logging keys, and the test
-                # harness's record of which function makes the call).
-                pending.add(pool.submit(contextvars.copy_context().run, work, batch))
-            done, pending = wait(pending)
-            answers.extend(f.result() for f in done)
-        finally:
-            for future in pending:  # a failure: batches not started yet are not started at all
-                future.cancel()
+    threads = pool(POOL_THREADS)
+    try:
+        for batch in batches:
+            if len(pending) >= 2 * POOL_THREADS:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                answers.extend(f.result() for f in done)  # raises the first failure
+            # Each batch runs in a copy of the caller's context (logging keys, and the test
+            # harness's record of which function makes the call).
+            pending.add(threads.submit(contextvars.copy_context().run, work, batch))
+        done, pending = wait(pending)
+        answers.extend(f.result() for f in done)
+    finally:
+        for future in pending:  # a failure: batches not started yet are not started at all
+            future.cancel()
+        wait(pending)  # and those in flight finish before the error is raised
     return answers
