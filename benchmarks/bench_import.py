@@ -258,7 +258,7 @@ def section(runs: list[dict[str, Any]]) -> str:
 `make benchmark-import` (`python -m benchmarks.bench_import`), {time.strftime("%Y-%m-%d")}, on {machine()}.
 The stack is built from template.yaml on moto, the file's sessions (three) and one entry per
 row seeded, the file put into the uploads bucket and its S3 event delivered to the real
-`PublishResultsFunction` handler: validation (entries looked up 100 a `BatchGetItem`), the
+`PublishResultsFunction` handler: validation (entries looked up 100 a `BatchGetItem`, {POOL_THREADS} in flight), the
 staged writes (25 a `BatchWriteItem`, {POOL_THREADS} in flight), the publishing write, the report and the
 processed marker. The emulator (moto's server) runs in a process of its own, so this process
 holds and spends only what the function does, HTTP round trips included. Calls are counted on
