@@ -242,6 +242,22 @@ class SenderPoller:
         return self.stats
 
 
+def fail_third_queue_send(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``NotifyQueue.send`` raises on its third call: a fan-out that crashes between two cursor
+    saves (the tests then resume it)."""
+    from exam_results.repositories.queue import NotifyQueue
+
+    original = NotifyQueue.send
+    calls = itertools.count(1)
+
+    def failing_send(self: NotifyQueue, bodies: Any) -> int:
+        if next(calls) == 3:
+            raise RuntimeError("SQS unavailable")
+        return original(self, bodies)
+
+    monkeypatch.setattr(NotifyQueue, "send", failing_send)
+
+
 def queue_depth(stack: Stack, logical: str) -> int:
     attrs = stack.client("sqs").get_queue_attributes(
         QueueUrl=stack.physical(logical),

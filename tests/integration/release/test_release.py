@@ -13,6 +13,7 @@ from devtools.harness.stack import Stack
 from exam_results.entry_rows import default_results_available_by
 from tests.helpers.notify import (
     SenderPoller,
+    fail_third_queue_send,
     queued_batches,
     results_emails,
     schedule_event,
@@ -157,7 +158,6 @@ def test_fan_out_stops_before_the_deadline_and_resumes_from_the_cursor(stack: St
 
 
 def test_a_run_that_crashed_mid_fan_out_is_resumed_by_the_next(stack: Stack, monkeypatch: Any) -> None:
-    from exam_results.repositories.queue import NotifyQueue
     from exam_results.usecases import release
     from exam_results.wiring import deps
 
@@ -165,16 +165,7 @@ def test_a_run_that_crashed_mid_fan_out_is_resumed_by_the_next(stack: Stack, mon
     ids = [f"CRS{n:06d}" for n in range(1600)]
     seed_results(session.session_id, ids)
     monkeypatch.setattr(release, "CURSOR_EVERY", 500)
-    original = NotifyQueue.send
-    calls = {"n": 0}
-
-    def failing_send(self: NotifyQueue, bodies: Any) -> int:
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise RuntimeError("SQS unavailable")
-        return original(self, bodies)
-
-    monkeypatch.setattr(NotifyQueue, "send", failing_send)
+    fail_third_queue_send(monkeypatch)
     d = deps()
     with time_machine.travel(datetime(2026, 7, 25, 8, 1, tzinfo=UTC), tick=True):
         try:

@@ -14,7 +14,14 @@ import pytest
 import time_machine
 
 from devtools.harness.stack import Stack
-from tests.helpers.notify import put_items_in_moto, queued_batches, result_for, seed_results, seed_session
+from tests.helpers.notify import (
+    fail_third_queue_send,
+    put_items_in_moto,
+    queued_batches,
+    result_for,
+    seed_results,
+    seed_session,
+)
 from tests.helpers.uploads import session_record
 
 SESSION = "C1A-2026-06-20-PB"
@@ -74,22 +81,12 @@ def test_a_candidate_with_a_legacy_and_a_sharded_version_comes_once_with_both(st
 def test_a_crashed_fan_out_resumes_after_its_cursor_across_shards_and_legacy_items(
     stack: Stack, monkeypatch: Any
 ) -> None:
-    from exam_results.repositories.queue import NotifyQueue
     from exam_results.usecases import release
     from exam_results.wiring import deps
 
     ids = _seed(1600, legacy_every=7)
     monkeypatch.setattr(release, "CURSOR_EVERY", 500)
-    original = NotifyQueue.send
-    calls = {"n": 0}
-
-    def failing_send(self: NotifyQueue, bodies: Any) -> int:
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise RuntimeError("SQS unavailable")
-        return original(self, bodies)
-
-    monkeypatch.setattr(NotifyQueue, "send", failing_send)
+    fail_third_queue_send(monkeypatch)
     d = deps()
     with time_machine.travel(datetime(2026, 7, 25, 8, 1, tzinfo=UTC), tick=True):
         with pytest.raises(RuntimeError):

@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 from exam_results.files.report import Report, report_key
 from exam_results.models import Entry, ExamSession
 from exam_results.repositories import dynamo
-from exam_results.repositories.aws import client
+from exam_results.repositories.aws import client, error_code
 from exam_results.repositories.candidates import (
     ENTRY_SK,
     VERSIONS,
@@ -112,7 +112,7 @@ class UploadsRepository:
         try:
             body = client("s3").get_object(**kwargs)["Body"]
         except ClientError as exc:
-            if dynamo.error_code(exc) in {"NoSuchKey", "NoSuchVersion", "PreconditionFailed", "404", "412"}:
+            if error_code(exc) in {"NoSuchKey", "NoSuchVersion", "PreconditionFailed", "404", "412"}:
                 raise ObjectGone(obj.key) from exc
             raise
         try:
